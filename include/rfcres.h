@@ -1,0 +1,102 @@
+/*
+ * librfcres — a drop-in stub resolver.
+ *
+ * The standard names (getaddrinfo, freeaddrinfo, gai_strerror, getnameinfo,
+ * res_init) are exported by librfcres so that linking with -lrfcres or
+ * LD_PRELOAD interposes them.  The rfcres_* names below are the same
+ * functions under names that never clash with libc, for programs that want
+ * both resolvers in one process.
+ */
+#ifndef RFCRES_H
+#define RFCRES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netdb.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RFCRES_VERSION_MAJOR 0
+#define RFCRES_VERSION_MINOR 1
+#define RFCRES_VERSION_PATCH 0
+#define RFCRES_VERSION_STRING "0.1.0"
+/* (major << 16) | (minor << 8) | patch, for compile-time comparisons. */
+#define RFCRES_VERSION_NUMBER \
+	((RFCRES_VERSION_MAJOR << 16) | (RFCRES_VERSION_MINOR << 8) | RFCRES_VERSION_PATCH)
+
+#if defined(RFCRES_BUILDING)
+#define RFCRES_API __attribute__((visibility("default")))
+#else
+#define RFCRES_API
+#endif
+
+/* Version of the library actually loaded (may differ from the header's). */
+RFCRES_API const char *rfcres_version(void);
+RFCRES_API unsigned rfcres_version_number(void);
+
+RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
+				  const struct addrinfo *hints,
+				  struct addrinfo **res);
+RFCRES_API void rfcres_freeaddrinfo(struct addrinfo *res);
+RFCRES_API const char *rfcres_gai_strerror(int errcode);
+RFCRES_API int rfcres_getnameinfo(const struct sockaddr *sa, socklen_t salen,
+				  char *host, socklen_t hostlen,
+				  char *serv, socklen_t servlen, int flags);
+/* Forces every configuration file to be re-read by the next lookup.
+ * Never needed for correctness (changes are detected by stat identity);
+ * provided because programs call res_init() after editing resolv.conf. */
+RFCRES_API int rfcres_res_init(void);
+
+/*
+ * Decision trace.
+ *
+ * Every decision the resolver takes is reported as an event: a stable dotted
+ * name ("conf.load", "dns.send", "dns.drop", "sort.pair", ...) plus
+ * key=value fields whose keys are stable too (see librfcres(3) for the list).
+ * Values never contain spaces.  The event and everything it points to is only
+ * valid during the callback.
+ */
+enum rfcres_trace_category {
+	RFCRES_TRACE_LOOKUP = 1, /* lookup start/end, result, error codes   */
+	RFCRES_TRACE_CONF = 2,   /* config files (re)loaded, lines skipped   */
+	RFCRES_TRACE_DNS = 3,    /* queries, replies, drops, TC, timeouts    */
+	RFCRES_TRACE_ADDRCONFIG = 4, /* AI_ADDRCONFIG keep/drop decisions   */
+	RFCRES_TRACE_SORT = 5,   /* source chosen, RFC 6724 rule per pair    */
+	RFCRES_TRACE_NET = 6,    /* local address inventory                  */
+};
+
+struct rfcres_trace_field {
+	const char *key;
+	const char *value;
+};
+
+struct rfcres_trace_event {
+	enum rfcres_trace_category category;
+	const char *name;        /* e.g. "dns.send" */
+	uint64_t elapsed_ns;     /* since the current lookup started; 0 outside one */
+	uint64_t lookup_id;      /* per-process counter, 0 outside a lookup */
+	const char *text;        /* all fields as "k=v k=v" */
+	size_t nfields;
+	const struct rfcres_trace_field *fields;
+};
+
+typedef void (*rfcres_trace_fn)(const struct rfcres_trace_event *ev, void *arg);
+
+/* Installs a process-wide trace hook (NULL removes it).  The hook may be
+ * called from any thread that resolves; it must not call back into the
+ * resolver.  Returns the previous hook. */
+RFCRES_API rfcres_trace_fn rfcres_set_trace(rfcres_trace_fn fn, void *arg);
+
+/* Renders one event as a single human-readable line (no newline) into buf;
+ * returns the length it needed, like snprintf. */
+RFCRES_API int rfcres_trace_format(const struct rfcres_trace_event *ev,
+				   char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,73 @@
+/*
+ * The one table through which the library touches the system.  Everything
+ * that reads files, opens sockets, waits, reads the clock or draws random
+ * numbers goes through rfcres_sys; unit tests replace members to inject host
+ * configurations, clocks and network behaviour.  Production code never calls
+ * these libc functions directly (grep for them in review).
+ */
+#ifndef RFCRES_SYS_H
+#define RFCRES_SYS_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct ifaddrs;
+
+struct rfcres_sys {
+	/* files */
+	int (*open)(const char *path, int flags);
+	int (*fstat)(int fd, struct stat *st);
+	int (*stat)(const char *path, struct stat *st);
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	int (*close)(int fd);
+	/* sockets */
+	int (*socket)(int domain, int type, int protocol);
+	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*bind)(int fd, const struct sockaddr *sa, socklen_t len);
+	int (*getsockname)(int fd, struct sockaddr *sa, socklen_t *len);
+	int (*setsockopt)(int fd, int level, int name, const void *val,
+			  socklen_t len);
+	int (*getsockopt)(int fd, int level, int name, void *val,
+			  socklen_t *len);
+	ssize_t (*send)(int fd, const void *buf, size_t len, int flags);
+	ssize_t (*sendmsg)(int fd, const struct msghdr *msg, int flags);
+	ssize_t (*recvfrom)(int fd, void *buf, size_t len, int flags,
+			    struct sockaddr *from, socklen_t *fromlen);
+	ssize_t (*recvmsg)(int fd, struct msghdr *msg, int flags);
+	int (*poll)(struct pollfd *fds, nfds_t n, int timeout_ms);
+	/* interfaces */
+	int (*getifaddrs)(struct ifaddrs **ifa);
+	void (*freeifaddrs)(struct ifaddrs *ifa);
+	unsigned (*if_nametoindex)(const char *name);
+	char *(*if_indextoname)(unsigned idx, char *name);
+	/* time and randomness */
+	int (*clock_gettime)(clockid_t clk, struct timespec *ts);
+	ssize_t (*getrandom)(void *buf, size_t len, unsigned flags);
+	/* environment: NULL in set-uid programs (secure_getenv) */
+	char *(*getenv)(const char *name);
+};
+
+/* The live table.  Tests may assign members; sys_reset() restores libc. */
+extern struct rfcres_sys rfcres_sys;
+void sys_reset(void);
+
+/* Monotonic clock in nanoseconds, through the table. */
+uint64_t sys_now_ns(void);
+
+/* Reads a whole regular file (at most max bytes) into a malloc'd,
+ * NUL-terminated buffer and returns its stat identity taken from the same
+ * open file.  Returns 0, or -errno (-ENOENT when absent, -EFBIG when larger
+ * than max). */
+int sys_read_file(const char *path, size_t max, char **buf, size_t *len,
+		  struct stat *st);
+
+/* Random bytes: getrandom(), falling back to a clock/address mix only if the
+ * kernel has no getrandom (never for security decisions alone). */
+void sys_random(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Local address inventory (DESIGN "Local addresses"): a netlink RTM_GETADDR
+ * dump, cached and refreshed only when the kernel reports an address change;
+ * getifaddrs() fallback where netlink is unavailable.
+ */
+#ifndef RFCRES_IFADDR_H
+#define RFCRES_IFADDR_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+	IFADDR_F_DEPRECATED = 1u << 0,
+	IFADDR_F_TEMPORARY = 1u << 1,
+	IFADDR_F_HOME = 1u << 2,
+	IFADDR_F_TENTATIVE = 1u << 3,
+	IFADDR_F_DADFAILED = 1u << 4,
+	IFADDR_F_LOOPBACK_IF = 1u << 5, /* on a loopback interface */
+	IFADDR_F_TUNNEL = 1u << 6,      /* link type is a tunnel (RFC 6724 rule 7) */
+};
+
+struct ifaddr_entry {
+	int family;             /* AF_INET / AF_INET6 */
+	unsigned char addr[16];
+	unsigned plen;
+	unsigned char scope;    /* RT_SCOPE_* as the kernel reports it */
+	unsigned ifindex;
+	unsigned short link_type; /* ARPHRD_* */
+	unsigned flags;         /* IFADDR_F_* */
+};
+
+struct ifaddr_inv {
+	atomic_uint refs;
+	uint64_t generation;
+	size_t n;
+	struct ifaddr_entry *v;
+	bool from_netlink;      /* false: getifaddrs fallback (no flags) */
+};
+
+/* Current inventory (refreshed if the kernel signalled a change).  NULL only
+ * when neither netlink nor getifaddrs work. */
+struct ifaddr_inv *ifaddr_acquire(void);
+void ifaddr_release(struct ifaddr_inv *inv);
+/* Builds an inventory from explicit entries (tests, `rfcres sort`). */
+struct ifaddr_inv *ifaddr_from_entries(const struct ifaddr_entry *v, size_t n);
+/* The entry holding exactly this address, or NULL. */
+const struct ifaddr_entry *ifaddr_find(const struct ifaddr_inv *inv, int family,
+				       const void *addr);
+
+#endif
