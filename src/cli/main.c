@@ -9,6 +9,10 @@ static int usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rfcres ahosts [options] NAME [SERVICE]\n"
+		"       rfcres sort [--gai-conf FILE] [--explain] "
+		"[--src DEST=SRC[/PLEN][,FLAG...]]... DEST...\n"
+		"       rfcres conf [--resolv-conf FILE] [--gai-conf FILE] "
+		"[--hosts FILE]\n"
 		"       rfcres --version\n"
 		"Run 'rfcres COMMAND --help' for the options of a command.\n");
 	return f == stderr ? 2 : 0;
@@ -21,6 +25,10 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "ahosts") == 0)
 		return cli_ahosts(argc - 1, argv + 1);
+	if (strcmp(cmd, "sort") == 0)
+		return cli_sort(argc - 1, argv + 1);
+	if (strcmp(cmd, "conf") == 0)
+		return cli_conf(argc - 1, argv + 1);
 	if (strcmp(cmd, "--version") == 0) {
 		printf("rfcres %s\n", rfcres_version());
 		return 0;

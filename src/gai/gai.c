@@ -6,6 +6,7 @@
  */
 #include "gai/gai.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -421,40 +422,29 @@ static void to_mapped(const struct gai_addr *a, struct in6_addr *out)
 		v4_mapped(out->s6_addr, a->addr);
 }
 
-static void trace_addr(const char *ev, const char *extra,
-		       const struct gai_addr *a)
+/* "192.0.2.1", "2001:db8::1", "fe80::1%2" for trace fields */
+static const char *addr_str(int family, const void *addr, uint32_t scope,
+			    char *buf, size_t len)
 {
-	if (!trace_on())
-		return;
-	union {
-		struct sockaddr_in sin;
-		struct sockaddr_in6 sin6;
-	} u;
-	memset(&u, 0, sizeof u);
-	if (a->family == AF_INET6) {
-		u.sin6.sin6_family = AF_INET6;
-		memcpy(&u.sin6.sin6_addr, a->addr, 16);
-		u.sin6.sin6_scope_id = a->scope_id;
-	} else {
-		u.sin.sin_family = AF_INET;
-		memcpy(&u.sin.sin_addr, a->addr, 4);
-	}
-	char buf[80];
-	trace_sockaddr(&u, buf, sizeof buf);
-	/* drop the ":0" port suffix */
-	char *colon = strrchr(buf, ':');
-	if (colon)
-		*colon = '\0';
-	if (buf[0] == '[') {
-		memmove(buf, buf + 1, strlen(buf));
-		buf[strlen(buf) - 1] = '\0';
-	}
-	trace_emit(a->family == AF_INET6 || a->family == AF_INET
-			   ? (strncmp(ev, "addrconfig", 10) == 0
-				      ? RFCRES_TRACE_ADDRCONFIG
-				      : RFCRES_TRACE_SORT)
-			   : RFCRES_TRACE_LOOKUP,
-		   ev, "addr=%s%s", buf, extra);
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(family, addr, a, sizeof a);
+	if (family == AF_INET6 && scope)
+		snprintf(buf, len, "%s%%%u", a, (unsigned)scope);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+static const char *gaddr_str(const struct gai_addr *a, char *buf, size_t len)
+{
+	return addr_str(a->family, a->addr, a->scope_id, buf, len);
+}
+
+static const char *in6_str(const struct in6_addr *a, char *buf, size_t len)
+{
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		return addr_str(AF_INET, a->s6_addr + 12, 0, buf, len);
+	return addr_str(AF_INET6, a, 0, buf, len);
 }
 
 /* AI_ADDRCONFIG per destination (seed 003); literals never get here. */
@@ -470,8 +460,12 @@ static int filter_addrconfig(struct gai_req *r)
 	for (size_t i = 0; i < r->naddrs; i++) {
 		bool keep = addrcfg_keep(&caps, r->addrs[i].family,
 					 r->addrs[i].addr);
-		trace_addr(keep ? "addrconfig.keep" : "addrconfig.drop", "",
-			   &r->addrs[i]);
+		if (trace_on()) {
+			char ab[64];
+			trace_emit(RFCRES_TRACE_ADDRCONFIG,
+				   keep ? "addrconfig.keep" : "addrconfig.drop",
+				   "addr=%s", gaddr_str(&r->addrs[i], ab, sizeof ab));
+		}
 		if (keep)
 			r->addrs[kept++] = r->addrs[i];
 	}
@@ -506,12 +500,27 @@ static int sort_addrs(struct gai_req *r)
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = r->addrs[items[i].index];
 	if (trace_on()) {
-		for (size_t i = 0; i + 1 < n; i++) {
-			char e[64];
-			snprintf(e, sizeof e, " next=%zu rule=%u", i + 1,
-				 (unsigned)why[i]);
-			trace_addr("sort.pair", e, &sorted[i]);
+		char ab[64], bb[64];
+		for (size_t i = 0; i < n; i++) {
+			const struct sort_item *it = &items[i];
+			if (!it->has_src) {
+				trace_emit(RFCRES_TRACE_SORT, "sort.source",
+					   "dst=%s src=none",
+					   gaddr_str(&sorted[i], ab, sizeof ab));
+				continue;
+			}
+			trace_emit(RFCRES_TRACE_SORT, "sort.source",
+				   "dst=%s src=%s plen=%u flags=0x%x",
+				   gaddr_str(&sorted[i], ab, sizeof ab),
+				   in6_str(&it->src, bb, sizeof bb),
+				   it->src_plen, it->src_flags);
 		}
+		for (size_t i = 0; i + 1 < n; i++)
+			trace_emit(RFCRES_TRACE_SORT, "sort.pair",
+				   "pos=%zu a=%s b=%s rule=%u", i + 1,
+				   gaddr_str(&sorted[i], ab, sizeof ab),
+				   gaddr_str(&sorted[i + 1], bb, sizeof bb),
+				   (unsigned)why[i]);
 	}
 	memcpy(r->addrs, sorted, n * sizeof *sorted);
 	free(items);
