@@ -2,7 +2,7 @@
  * Private part of the local address inventory: the rtnetlink wire subset we
  * speak and the pure dump parser, exposed for unit tests.
  *
- * The netlink ABI is defined here rather than taken from <linux/*.h>: the
+ * The netlink ABI is defined here rather than taken from the linux/ uapi headers: the
  * core must build with musl-gcc, whose include path has no kernel headers.
  * These values are kernel ABI (include/uapi/linux/{netlink,rtnetlink,
  * if_addr,if_arp}.h) and never change.

@@ -9,7 +9,6 @@
  */
 #include "addrcfg.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -147,43 +146,37 @@ static bool keep_v6(const struct addrcfg_caps *c, const unsigned char *a,
 	return c->v6_global;
 }
 
-static const char *addr_text(int family, const void *a, char *buf, size_t len)
+bool addrcfg_keep_why(const struct addrcfg_caps *caps, int family,
+		      const void *addr, const char **rule)
 {
-	if (!inet_ntop(family, a, buf, (socklen_t)len))
-		return "?";
-	return buf;
+	const char *dummy;
+	if (!rule)
+		rule = &dummy;
+	*rule = "other_family";
+	if (!caps || !addr)
+		return true;
+	const unsigned char *a = addr;
+	if (family == AF_INET6 && v6_is_v4mapped(a))
+		return keep_v4(caps, a + 12, rule);
+	if (family == AF_INET)
+		return keep_v4(caps, a, rule);
+	if (family == AF_INET6)
+		return keep_v6(caps, a, rule);
+	return true;
 }
 
 bool addrcfg_keep(const struct addrcfg_caps *caps, int family, const void *addr)
 {
-	if (!caps || !addr)
-		return true;
-	const unsigned char *a = addr;
-	const char *rule = "other_family";
-	bool keep = true;
-	if (family == AF_INET6 && v6_is_v4mapped(a))
-		keep = keep_v4(caps, a + 12, &rule);
-	else if (family == AF_INET)
-		keep = keep_v4(caps, a, &rule);
-	else if (family == AF_INET6)
-		keep = keep_v6(caps, a, &rule);
-	char buf[INET6_ADDRSTRLEN];
-	TRACE(RFCRES_TRACE_ADDRCONFIG, keep ? "addrconfig.keep" : "addrconfig.drop",
-	      "addr=%s rule=%s", addr_text(family, addr, buf, sizeof(buf)), rule);
-	return keep;
+	return addrcfg_keep_why(caps, family, addr, NULL);
 }
 
 bool addrcfg_want_family(const struct addrcfg_caps *caps, int family)
 {
 	if (!caps)
 		return true;
-	bool want = true;
 	if (family == AF_INET)
-		want = caps->v4_usable;
-	else if (family == AF_INET6)
-		want = caps->v6_global;
-	TRACE(RFCRES_TRACE_ADDRCONFIG, "addrconfig.family", "family=%s query=%s",
-	      family == AF_INET ? "inet" : family == AF_INET6 ? "inet6" : "other",
-	      want ? "yes" : "no");
-	return want;
+		return caps->v4_usable;
+	if (family == AF_INET6)
+		return caps->v6_global;
+	return true;
 }

@@ -43,6 +43,12 @@ void addrcfg_caps_of(const struct ifaddr_inv *inv, struct addrcfg_caps *caps);
  *   other IPv6 (incl. ULA)   kept iff v6_global
  * Families other than AF_INET/AF_INET6 are kept (not ours to judge). */
 bool addrcfg_keep(const struct addrcfg_caps *caps, int family, const void *addr);
+/* The same decision, plus the name of the rule that decided it
+ * ("v4_loopback", "v4_linklocal", "v4", "v6_loopback", "v6_linklocal",
+ * "v6_global", "other_family") for the caller's trace event.  The caller
+ * traces; these functions only trace the caps. */
+bool addrcfg_keep_why(const struct addrcfg_caps *caps, int family,
+		      const void *addr, const char **rule);
 
 /* Could any destination of family (AF_INET/AF_INET6) be kept for a name
  * that is not localhost?  When false, that query type is not sent.
