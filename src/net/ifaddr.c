@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -649,6 +650,8 @@ static struct {
 	bool forked;       /* set in the child by pthread_atfork */
 	uint64_t built_ns; /* when cur was built (unmonitored expiry) */
 	uint64_t gen;
+	dev_t ns_dev;      /* network namespace cur was built in, */
+	ino_t ns_ino;      /* 0/0 if /proc is unavailable */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static atomic_uint_fast64_t rebuild_count;
@@ -686,6 +689,18 @@ static void atfork_child(void)
 static void register_atfork(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* The calling thread's network namespace (setns/unshare are per thread). */
+static void netns_id(dev_t *dev, ino_t *ino)
+{
+	struct stat sb;
+	*dev = 0;
+	*ino = 0;
+	if (rfcres_sys.stat("/proc/thread-self/ns/net", &sb) == 0) {
+		*dev = sb.st_dev;
+		*ino = sb.st_ino;
+	}
 }
 
 static bool mon_is_ours(void)
@@ -762,6 +777,17 @@ static const char *refresh_reason(struct ifaddr_note *note)
 		reason = reason ? reason : "fork";
 	}
 	st.forked = false;
+	dev_t dev;
+	ino_t ino;
+	netns_id(&dev, &ino);
+	if (st.cur && (dev != st.ns_dev || ino != st.ns_ino)) {
+		/* setns()/unshare(CLONE_NEWNET) since the last build: the
+		 * monitor watches the old namespace. */
+		if (st.fd >= 0)
+			mon_forget(mon_is_ours());
+		note->monitor = "netns";
+		reason = reason ? reason : "netns";
+	}
 	if (st.fd >= 0 && !mon_is_ours()) {
 		/* Closed (or replaced) behind our back: not ours to close. */
 		mon_forget(false);
@@ -817,6 +843,7 @@ static void rebuild(struct ifaddr_note *note)
 		return;
 	}
 	inv->generation = ++st.gen;
+	netns_id(&st.ns_dev, &st.ns_ino);
 	struct ifaddr_inv *old = st.cur;
 	st.cur = inv;
 	ifaddr_release(old);

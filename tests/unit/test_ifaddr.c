@@ -822,6 +822,16 @@ static int netns_child(void)
 	CHECK(21, ifaddr_rebuilds() == r0);
 	ifaddr_release(inv);
 	close(nl);
+
+	/* unshare() again in this process: the monitor watches the old
+	 * namespace, the next acquire must notice by itself. */
+	CHECK(22, unshare(CLONE_NEWNET) == 0);
+	CHECK(23, lo_up() == 0);
+	r0 = ifaddr_rebuilds();
+	inv = ifaddr_acquire();
+	CHECK(24, inv != NULL && ifaddr_rebuilds() == r0 + 1);
+	CHECK(25, find_text(inv, "2001:db8::1") == NULL);
+	ifaddr_release(inv);
 	ifaddr_reset();
 	return 0;
 }
