@@ -648,6 +648,8 @@ static struct {
 	uint32_t portid;
 	pid_t pid;         /* process that opened fd */
 	bool forked;       /* set in the child by pthread_atfork */
+	bool retry;        /* last rebuild failed: the monitor was drained
+			    * but the change is not in cur */
 	uint64_t built_ns; /* when cur was built (unmonitored expiry) */
 	uint64_t gen;
 	dev_t ns_dev;      /* network namespace cur was built in, */
@@ -768,7 +770,7 @@ static void mon_forget(bool close_it)
 /* Decides whether the cached inventory must be rebuilt; NULL if not. */
 static const char *refresh_reason(struct ifaddr_note *note)
 {
-	const char *reason = st.cur ? NULL : "first";
+	const char *reason = !st.cur ? "first" : st.retry ? "retry" : NULL;
 	if (st.fd >= 0 && (st.forked || st.pid != getpid())) {
 		/* Inherited: the parent keeps reading it.  Close our copy
 		 * only if the number still is that socket. */
@@ -840,8 +842,10 @@ static void rebuild(struct ifaddr_note *note)
 	if (!inv) {
 		ifaddr_build_free(&b);
 		note->err = -rc; /* the previous inventory (if any) stays */
+		st.retry = true;
 		return;
 	}
+	st.retry = false;
 	inv->generation = ++st.gen;
 	netns_id(&st.ns_dev, &st.ns_ino);
 	struct ifaddr_inv *old = st.cur;
@@ -900,6 +904,7 @@ void ifaddr_reset(void)
 	if (st.fd >= 0)
 		mon_forget(!st.forked && st.pid == getpid() && mon_is_ours());
 	st.forked = false;
+	st.retry = false;
 	ifaddr_release(st.cur);
 	st.cur = NULL;
 	pthread_mutex_unlock(&st.lock);

@@ -521,6 +521,18 @@ static void t_fallback_getifaddrs(void **st)
 	assert_ptr_equal(inv, inv2);
 	ifaddr_release(inv);
 	ifaddr_release(inv2);
+	/* A failed rebuild is retried by the next acquire, not after the
+	 * cache lifetime (a drained monitor would never ask again). */
+	fake_gifa_fail = false;
+	int calls = fake_gifa_calls;
+	inv = ifaddr_acquire();
+	assert_int_equal(fake_gifa_calls, calls + 1);
+	assert_ptr_not_equal(inv, inv2);
+	ifaddr_release(inv);
+	inv = ifaddr_acquire();
+	assert_int_equal(fake_gifa_calls, calls + 1);
+	ifaddr_release(inv);
+	fake_gifa_fail = true;
 
 	/* ... and with nothing cached: NULL. */
 	ifaddr_reset();
