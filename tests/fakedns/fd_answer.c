@@ -39,11 +39,15 @@ size_t fda_udp_limit(const struct fdw_query *q, const struct fdz_behav *b)
 	return 512;
 }
 
-static uint32_t ttl_of(const struct ctx *c, const struct fdz_name *e)
+static uint32_t ttl_of(const struct ctx *c, const struct fdz_name *e,
+		      unsigned type)
 {
+	int rr = type == FDW_T_A ? FDZ_RR_A : type == FDW_T_AAAA ? FDZ_RR_AAAA :
+		 type == FDW_T_CNAME ? FDZ_RR_CNAME : FDZ_RR_PTR;
+
 	if (c->has_ttl)
 		return c->ttl_override;
-	return e->ttl ? e->ttl : c->z->ttl;
+	return e->ttl[rr] ? e->ttl[rr] : c->z->ttl;
 }
 
 /* Commit the record just written, or undo it and mark TC if it overflows
@@ -108,7 +112,7 @@ static void put_addrs(struct ctx *c, struct fdz_name *e, unsigned type,
 	if (c->rotate)
 		start = e->rot++ % n;
 	for (i = 0; i < n; i++)
-		if (put_data(c, e->name, type, ttl_of(c, e),
+		if (put_data(c, e->name, type, ttl_of(c, e, type),
 			     arr + ((start + i) % n) * alen, alen) < 0)
 			return;
 }
@@ -125,11 +129,11 @@ static void put_rrset(struct ctx *c, struct fdz_name *e, unsigned qtype)
 			  e->naaaa, 16);
 	if (qtype == FDW_T_PTR || any)
 		for (i = 0; i < e->nptr; i++)
-			if (put_name(c, e->name, FDW_T_PTR, ttl_of(c, e),
+			if (put_name(c, e->name, FDW_T_PTR, ttl_of(c, e, FDW_T_PTR),
 				     e->ptr[i]) < 0)
 				return;
 	if ((qtype == FDW_T_CNAME || any) && e->cname)
-		put_name(c, e->name, FDW_T_CNAME, ttl_of(c, e), e->cname);
+		put_name(c, e->name, FDW_T_CNAME, ttl_of(c, e, FDW_T_CNAME), e->cname);
 }
 
 /* RFC 1034 §4.3.2 step 3: follow CNAMEs inside our data, bounded. */
@@ -145,7 +149,8 @@ static int resolve(struct ctx *c, struct fdz_zone *z, const struct fdw_query *q)
 			return hops == 0 ? FDW_R_NXDOMAIN : FDW_R_NOERROR;
 		if (e->cname && q->qtype != FDW_T_CNAME &&
 		    q->qtype != FDW_T_ANY) {
-			if (put_name(c, e->name, FDW_T_CNAME, ttl_of(c, e),
+			if (put_name(c, e->name, FDW_T_CNAME,
+				     ttl_of(c, e, FDW_T_CNAME),
 				     e->cname) < 0)
 				return FDW_R_NOERROR;
 			cur = e->cname;

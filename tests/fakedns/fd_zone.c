@@ -377,7 +377,7 @@ int fdz_remove(struct fdz_zone *z, const char *name)
 	free(e->cname);
 	e->cname = NULL;
 	e->na = e->naaaa = e->nptr = 0;
-	e->ttl = 0;
+	memset(e->ttl, 0, sizeof(e->ttl));
 	return 0;
 }
 
@@ -611,7 +611,7 @@ static int record(struct fdz_zone *z, char **tok, int n, char *err,
 		  size_t errlen, unsigned line)
 {
 	unsigned ttl = 0;
-	int i = 1, rc;
+	int i = 1, rc, rr;
 	struct fdz_name *e;
 
 	if (i < n && parse_uint(tok[i], &ttl) == 0)
@@ -622,15 +622,19 @@ static int record(struct fdz_zone *z, char **tok, int n, char *err,
 		seterr(err, errlen, line, "expected NAME [TTL] [IN] TYPE DATA");
 		return -1;
 	}
-	if (strcasecmp(tok[i], "A") == 0)
+	if (strcasecmp(tok[i], "A") == 0) {
 		rc = fdz_add_a(z, tok[0], tok[i + 1], 0);
-	else if (strcasecmp(tok[i], "AAAA") == 0)
+		rr = FDZ_RR_A;
+	} else if (strcasecmp(tok[i], "AAAA") == 0) {
 		rc = fdz_add_aaaa(z, tok[0], tok[i + 1], 0);
-	else if (strcasecmp(tok[i], "CNAME") == 0)
+		rr = FDZ_RR_AAAA;
+	} else if (strcasecmp(tok[i], "CNAME") == 0) {
 		rc = fdz_add_cname(z, tok[0], tok[i + 1]);
-	else if (strcasecmp(tok[i], "PTR") == 0)
+		rr = FDZ_RR_CNAME;
+	} else if (strcasecmp(tok[i], "PTR") == 0) {
 		rc = fdz_add_ptr(z, tok[0], tok[i + 1]);
-	else {
+		rr = FDZ_RR_PTR;
+	} else {
 		seterr(err, errlen, line, "unsupported type '%s'", tok[i]);
 		return -1;
 	}
@@ -639,9 +643,10 @@ static int record(struct fdz_zone *z, char **tok, int n, char *err,
 		       tok[0], tok[i + 1]);
 		return -1;
 	}
+	/* RFC 2181 §5.2: one TTL per RRset; the last one given wins. */
 	e = find_pres(z, tok[0]);
 	if (e && ttl)
-		e->ttl = ttl;
+		e->ttl[rr] = ttl;
 	return 0;
 }
 

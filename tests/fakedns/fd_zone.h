@@ -11,6 +11,8 @@
 
 #include "fakedns.h"
 
+enum { FDZ_RR_A, FDZ_RR_AAAA, FDZ_RR_CNAME, FDZ_RR_PTR };
+
 struct fdz_behav {
 	uint32_t set;			/* bit per enum fakedns_kind */
 	uint32_t arg[FAKEDNS_KIND_MAX];
@@ -26,7 +28,7 @@ struct fdz_name {
 	char *cname;
 	char **ptr;
 	size_t nptr, cap_ptr;
-	uint32_t ttl;			/* 0 = zone default */
+	uint32_t ttl[4];		/* per FDZ_RR_*; 0 = zone default */
 	unsigned rot;			/* rotate behaviour position */
 	struct fdz_behav b;
 };
