@@ -53,4 +53,10 @@ bool gai_name_ok(const char *name);
 /* "localhost", "localhost.", "*.localhost", "*.localhost." (RFC 6761 6.3) */
 bool gai_is_localhost(const char *name);
 
+/* PTR lookup (in-addr.arpa / ip6.arpa, RFC 3596) shared by getnameinfo and
+ * gethostbyaddr.  0 with the name copied to name (truncated to len), else
+ * EAI_NONAME, EAI_NODATA (no PTR record), EAI_AGAIN, EAI_FAIL, EAI_MEMORY. */
+int gai_reverse_dns(struct conf_snapshot *snap, int family,
+		    const unsigned char *addr, char *name, size_t len);
+
 #endif
