@@ -767,6 +767,8 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
 	bool v4 = is_v4(&pr->dst);
 	int f = v4 ? 0 : 1;
 	pr->done = true;
+	if (needs_zone(&pr->dst) && pr->scope_id == 0)
+		return; /* connect() would say EINVAL */
 	if (up->fd[f] < 0) {
 		up->fd[f] = rfcres_sys.socket(v4 ? AF_INET : AF_INET6,
 					      SOCK_DGRAM | SOCK_CLOEXEC, 0);
