@@ -19,6 +19,7 @@ enum {
 	IFADDR_F_DADFAILED = 1u << 4,
 	IFADDR_F_LOOPBACK_IF = 1u << 5, /* on a loopback interface */
 	IFADDR_F_TUNNEL = 1u << 6,      /* link type is a tunnel (RFC 6724 rule 7) */
+	IFADDR_F_IF_DOWN = 1u << 7,     /* interface administratively down */
 };
 
 struct ifaddr_entry {
@@ -36,11 +37,13 @@ struct ifaddr_inv {
 	uint64_t generation;
 	size_t n;
 	struct ifaddr_entry *v;
-	bool from_netlink;      /* false: getifaddrs fallback (no flags) */
+	bool from_netlink;      /* flags are known (netlink dump or explicit
+				 * entries); false: getifaddrs fallback */
 };
 
 /* Current inventory (refreshed if the kernel signalled a change).  NULL only
- * when neither netlink nor getifaddrs work. */
+ * when neither netlink nor getifaddrs work.  Thread-safe and fork-safe; the
+ * reference stays valid until ifaddr_release(). */
 struct ifaddr_inv *ifaddr_acquire(void);
 void ifaddr_release(struct ifaddr_inv *inv);
 /* Builds an inventory from explicit entries (tests, `rfcres sort`). */
@@ -48,5 +51,13 @@ struct ifaddr_inv *ifaddr_from_entries(const struct ifaddr_entry *v, size_t n);
 /* The entry holding exactly this address, or NULL. */
 const struct ifaddr_entry *ifaddr_find(const struct ifaddr_inv *inv, int family,
 				       const void *addr);
+
+/* How many inventories were built (netlink dumps or getifaddrs calls) since
+ * the process started: lets tests check that an unchanged host is served
+ * from the cache. */
+uint64_t ifaddr_rebuilds(void);
+/* Drops the cached inventory and the change-monitor socket; the next
+ * ifaddr_acquire() starts from scratch (tests; after setns()). */
+void ifaddr_reset(void);
 
 #endif

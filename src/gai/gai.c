@@ -1,0 +1,615 @@
+/*
+ * rfcres_getaddrinfo: argument checks and their order follow glibc 2.36
+ * (sysdeps/posix/getaddrinfo.c); where librfcres decides differently
+ * (AI_ADDRCONFIG per destination, RFC 6724 sort, RFC 6761 localhost) it is
+ * written down in docs/deviations.md.
+ */
+#include "gai/gai.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf/conf.h"
+#include "core/sys.h"
+#include "core/trace.h"
+#include "dns/lookup.h"
+#include "gai/gai_numeric.h"
+#include "net/ifaddr.h"
+#include "select/addrcfg.h"
+#include "select/sort.h"
+
+/* Every flag glibc accepts (AI_IDN and friends included: librfcres has no
+ * IDN conversion; ASCII names are unaffected, see deviations). */
+#define GAI_KNOWN_FLAGS                                                     \
+	(AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | \
+	 AI_ADDRCONFIG | AI_NUMERICSERV | 0x40 /* AI_IDN */ |                \
+	 0x80 /* AI_CANONIDN */ | 0x300 /* deprecated IDN flags */)
+
+/* glibc's default when hints is NULL: AI_V4MAPPED | AI_ADDRCONFIG. */
+static const struct addrinfo default_hints = {
+	.ai_flags = AI_V4MAPPED | AI_ADDRCONFIG,
+	.ai_family = AF_UNSPEC,
+};
+
+static const char *family_name(int f)
+{
+	return f == AF_INET ? "inet" : f == AF_INET6 ? "inet6" : "unspec";
+}
+
+bool gai_is_localhost(const char *name)
+{
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n == 9 && strncasecmp(name, "localhost", 9) == 0)
+		return true;
+	return n > 10 && strncasecmp(name + n - 10, ".localhost", 10) == 0;
+}
+
+bool gai_name_ok(const char *name)
+{
+	size_t n = strlen(name), label = 0;
+	if (n && name[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c < 0x21 || c == 0x7f)
+			return false;
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (++label > 63) {
+			return false;
+		}
+	}
+	return label > 0;
+}
+
+static int add_addr(struct gai_req *r, int family, const void *addr,
+		    uint32_t scope)
+{
+	if (r->naddrs == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 8;
+		struct gai_addr *n = realloc(r->addrs, ncap * sizeof *n);
+		if (!n)
+			return EAI_MEMORY;
+		r->addrs = n;
+		r->cap = ncap;
+	}
+	struct gai_addr *a = &r->addrs[r->naddrs++];
+	memset(a, 0, sizeof *a);
+	a->family = family;
+	memcpy(a->addr, addr, family == AF_INET6 ? 16 : 4);
+	a->scope_id = scope;
+	return 0;
+}
+
+static void v4_mapped(unsigned char out[16], const unsigned char v4[4])
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, v4, 4);
+}
+
+/* Adds one address under the request's family rules: AF_INET6 with
+ * AI_V4MAPPED turns IPv4 into ::ffff:a.b.c.d. */
+static int add_for_family(struct gai_req *r, int family, const void *addr,
+			  uint32_t scope)
+{
+	if (family == AF_INET && r->family == AF_INET6) {
+		unsigned char m[16];
+		v4_mapped(m, addr);
+		return add_addr(r, AF_INET6, m, 0);
+	}
+	return add_addr(r, family, addr, scope);
+}
+
+/* NULL host: the wildcard with AI_PASSIVE, else loopback; IPv6 first, as
+ * glibc builds it. */
+static int host_null(struct gai_req *r)
+{
+	static const unsigned char any4[4], lo4[4] = {127, 0, 0, 1};
+	int rc = 0;
+	if (r->family == AF_UNSPEC || r->family == AF_INET6)
+		rc = add_addr(r, AF_INET6,
+			      (r->flags & AI_PASSIVE) ? in6addr_any.s6_addr
+						      : in6addr_loopback.s6_addr,
+			      0);
+	if (!rc && (r->family == AF_UNSPEC || r->family == AF_INET))
+		rc = add_addr(r, AF_INET, (r->flags & AI_PASSIVE) ? any4 : lo4,
+			      0);
+	r->numeric = true;
+	return rc;
+}
+
+/* Numeric literal: 1 handled, 0 not numeric, else an EAI code. */
+static int host_numeric(struct gai_req *r, const char *name)
+{
+	unsigned char a[16];
+	uint32_t scope = 0;
+	if (gai_inet_aton_exact(name, a)) {
+		if (r->family == AF_INET6 && !(r->flags & AI_V4MAPPED))
+			return EAI_ADDRFAMILY;
+		int rc = add_for_family(r, AF_INET, a, 0);
+		r->numeric = true;
+		return rc ? rc : 1;
+	}
+	int v6 = gai_inet6_parse(name, a, &scope);
+	if (v6 == 0)
+		return 0;
+	if (r->family == AF_INET) {
+		if (!IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a))
+			return EAI_ADDRFAMILY;
+		if (v6 < 0)
+			return EAI_NONAME;
+		r->numeric = true;
+		int rc = add_addr(r, AF_INET, a + 12, 0);
+		return rc ? rc : 1;
+	}
+	if (v6 < 0)
+		return EAI_NONAME;
+	r->numeric = true;
+	int rc = add_addr(r, AF_INET6, a, scope);
+	return rc ? rc : 1;
+}
+
+/* The hosts file, with glibc's family rules: AF_INET6 takes IPv6 entries,
+ * and IPv4 ones mapped when AI_V4MAPPED finds no IPv6 (or AI_ALL). */
+static int host_file(struct gai_req *r, const char *name)
+{
+	const struct conf_hosts_entry *e[64];
+	const struct conf_hosts *h = r->snap->hosts;
+	size_t n;
+	const char *canon = NULL;
+	int rc = 0;
+
+	if (r->family == AF_INET6) {
+		n = conf_hosts_by_name(h, name, AF_INET6, e, 64);
+		for (size_t i = 0; i < n && i < 64 && !rc; i++) {
+			canon = canon ? canon : e[i]->names[0];
+			rc = add_addr(r, AF_INET6, e[i]->addr, e[i]->scope_id);
+		}
+		if (!rc && (r->flags & AI_V4MAPPED) &&
+		    (n == 0 || (r->flags & AI_ALL))) {
+			size_t m = conf_hosts_by_name(h, name, AF_INET, e, 64);
+			for (size_t i = 0; i < m && i < 64 && !rc; i++) {
+				canon = canon ? canon : e[i]->names[0];
+				rc = add_for_family(r, AF_INET, e[i]->addr, 0);
+			}
+		}
+	} else {
+		n = conf_hosts_by_name(h, name, r->family, e, 64);
+		for (size_t i = 0; i < n && i < 64 && !rc; i++) {
+			canon = canon ? canon : e[i]->names[0];
+			rc = add_addr(r, e[i]->family, e[i]->addr,
+				      e[i]->scope_id);
+		}
+	}
+	if (rc)
+		return rc;
+	if (r->naddrs == 0)
+		return 0;
+	TRACE(RFCRES_TRACE_LOOKUP, "lookup.hosts", "found=%zu canon=%s",
+	      r->naddrs, canon);
+	if (canon && !(r->canon = strdup(canon)))
+		return EAI_MEMORY;
+	return 1;
+}
+
+/* RFC 6761 section 6.3: localhost names never go to DNS. */
+static int host_localhost(struct gai_req *r)
+{
+	static const unsigned char lo4[4] = {127, 0, 0, 1};
+	int rc = 0;
+	if (r->family != AF_INET)
+		rc = add_addr(r, AF_INET6, in6addr_loopback.s6_addr, 0);
+	if (!rc && r->family != AF_INET6)
+		rc = add_addr(r, AF_INET, lo4, 0);
+	TRACE(RFCRES_TRACE_LOOKUP, "lookup.localhost", "rfc=6761 n=%zu",
+	      r->naddrs);
+	return rc ? rc : 1;
+}
+
+static int host_dns(struct gai_req *r, const char *name)
+{
+	unsigned want = 0;
+	if (r->family == AF_UNSPEC || r->family == AF_INET)
+		want |= DNS_WANT_A;
+	if (r->family == AF_UNSPEC || r->family == AF_INET6)
+		want |= DNS_WANT_AAAA;
+	if (r->family == AF_INET6 && (r->flags & AI_V4MAPPED))
+		want |= DNS_WANT_A; /* kept only if no AAAA, or AI_ALL */
+
+	if (r->flags & AI_ADDRCONFIG) {
+		struct ifaddr_inv *inv = ifaddr_acquire();
+		if (inv) {
+			struct addrcfg_caps caps;
+			addrcfg_caps_of(inv, &caps);
+			ifaddr_release(inv);
+			if ((want & DNS_WANT_A) &&
+			    !addrcfg_want_family(&caps, AF_INET)) {
+				want &= ~(unsigned)DNS_WANT_A;
+				TRACE(RFCRES_TRACE_ADDRCONFIG,
+				      "addrconfig.skip-query",
+				      "qtype=A reason=no-usable-ipv4");
+			}
+			if ((want & DNS_WANT_AAAA) &&
+			    !addrcfg_want_family(&caps, AF_INET6)) {
+				want &= ~(unsigned)DNS_WANT_AAAA;
+				TRACE(RFCRES_TRACE_ADDRCONFIG,
+				      "addrconfig.skip-query",
+				      "qtype=AAAA reason=no-usable-ipv6");
+			}
+			/* glibc: EAI_NONAME when AI_ADDRCONFIG rules out
+			 * the family asked for */
+			if (!want)
+				return EAI_NONAME;
+		}
+	}
+	if (!gai_name_ok(name)) {
+		char sn[96];
+		TRACE(RFCRES_TRACE_LOOKUP, "lookup.badname", "name=%s",
+		      trace_safe(name, sn, sizeof sn));
+		return EAI_NONAME;
+	}
+	r->dns_want = want;
+	r->from_dns = true;
+	r->dns = dns_lookup_start(r->snap, name, want);
+	return r->dns ? 0 : EAI_MEMORY;
+}
+
+static int parse_service(const char *service, int flags, long *num)
+{
+	*num = -1;
+	if (!service)
+		return 0;
+	/* glibc: gaih_service.num = strtoul(...), an int; any trailing
+	 * character makes it a name, and so does a value that turns
+	 * negative as an int ("-1"); the port is then htons(num). */
+	char *end;
+	unsigned long v = strtoul(service, &end, 10);
+	if (*end == '\0') {
+		int as_int = (int)(unsigned)v;
+		*num = as_int < 0 ? -1 : as_int;
+		return 0;
+	}
+	return (flags & AI_NUMERICSERV) ? EAI_NONAME : 0;
+}
+
+int gai_req_start(struct gai_req *r, const char *node, const char *service,
+		  const struct addrinfo *hints)
+{
+	memset(r, 0, sizeof *r);
+	/* glibc treats "*" as absent for both */
+	if (node && node[0] == '*' && node[1] == '\0')
+		node = NULL;
+	if (service && service[0] == '*' && service[1] == '\0')
+		service = NULL;
+	if (!node && !service)
+		return EAI_NONAME;
+	if (!hints)
+		hints = &default_hints;
+	if (hints->ai_flags & ~GAI_KNOWN_FLAGS)
+		return EAI_BADFLAGS;
+	if ((hints->ai_flags & AI_CANONNAME) && !node)
+		return EAI_BADFLAGS;
+	r->flags = hints->ai_flags;
+	r->family = hints->ai_family;
+	r->socktype = hints->ai_socktype;
+	r->protocol = hints->ai_protocol;
+	if (service && !service[0])
+		service = NULL; /* glibc: "" is no service, port 0 */
+
+	long num;
+	int rc = parse_service(service, r->flags, &num);
+	if (rc)
+		return rc;
+	if (r->family != AF_UNSPEC && r->family != AF_INET &&
+	    r->family != AF_INET6)
+		return EAI_FAMILY;
+
+	if (trace_on()) {
+		char sn[96], ss[64];
+		trace_emit(RFCRES_TRACE_LOOKUP, "lookup.start",
+			   "name=%s service=%s family=%s socktype=%d "
+			   "protocol=%d flags=0x%x",
+			   trace_safe(node ? node : "(null)", sn, sizeof sn),
+			   trace_safe(service ? service : "(null)", ss,
+				      sizeof ss),
+			   family_name(r->family), r->socktype, r->protocol,
+			   (unsigned)r->flags);
+	}
+
+	r->snap = conf_acquire();
+	rc = gai_services(r->snap->services, service, num, r->socktype,
+			  r->protocol, r->servs, &r->nservs);
+	if (rc)
+		goto fail;
+
+	if (!node) {
+		rc = host_null(r);
+		goto out;
+	}
+	rc = host_numeric(r, node);
+	if (rc == 0) {
+		if (r->flags & AI_NUMERICHOST) {
+			rc = EAI_NONAME;
+			goto fail;
+		}
+		if (!(r->name = strdup(node))) {
+			rc = EAI_MEMORY;
+			goto fail;
+		}
+		rc = host_file(r, node);
+		if (rc == 0 && gai_is_localhost(node))
+			rc = host_localhost(r);
+		if (rc == 0)
+			rc = host_dns(r, node);
+	}
+out:
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	gai_req_cleanup(r);
+	return rc;
+}
+
+void gai_req_cleanup(struct gai_req *r)
+{
+	if (r->dns)
+		dns_lookup_free(r->dns);
+	r->dns = NULL;
+	if (r->snap)
+		conf_release(r->snap);
+	r->snap = NULL;
+	free(r->addrs);
+	free(r->canon);
+	free(r->name);
+	r->addrs = NULL;
+	r->canon = r->name = NULL;
+	r->naddrs = r->cap = 0;
+}
+
+/* Copies the DNS answer into the request with the AF_INET6/AI_V4MAPPED
+ * rule (A answers used only without AAAA answers, or with AI_ALL). */
+static int take_dns(struct gai_req *r)
+{
+	const struct dns_result *d = dns_lookup_result(r->dns);
+	if (d->eai)
+		return d->eai;
+	size_t n6 = 0;
+	for (size_t i = 0; i < d->naddrs; i++)
+		n6 += d->addrs[i].family == AF_INET6;
+	bool v4 = r->family != AF_INET6 ||
+		  ((r->flags & AI_V4MAPPED) && (n6 == 0 || (r->flags & AI_ALL)));
+	/* glibc lists what the AAAA query returned before the mapped A
+	 * answers for AF_INET6 (it asks AAAA first, then A). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < d->naddrs; i++) {
+			const struct dns_addr *a = &d->addrs[i];
+			bool is6 = a->family == AF_INET6;
+			if (r->family == AF_INET6 ? (pass == 0) != is6
+						  : pass == 1)
+				continue;
+			if (!is6 && !v4)
+				continue;
+			int rc = add_for_family(r, a->family, a->addr, 0);
+			if (rc)
+				return rc;
+		}
+	}
+	if (r->naddrs == 0)
+		return EAI_NODATA;
+	if (d->canon[0] && !(r->canon = strdup(d->canon)))
+		return EAI_MEMORY;
+	return 0;
+}
+
+static void to_mapped(const struct gai_addr *a, struct in6_addr *out)
+{
+	if (a->family == AF_INET6)
+		memcpy(out, a->addr, 16);
+	else
+		v4_mapped(out->s6_addr, a->addr);
+}
+
+/* "192.0.2.1", "2001:db8::1", "fe80::1%2" for trace fields */
+static const char *addr_str(int family, const void *addr, uint32_t scope,
+			    char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(family, addr, a, sizeof a);
+	if (family == AF_INET6 && scope)
+		snprintf(buf, len, "%s%%%u", a, (unsigned)scope);
+	else
+		snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+static const char *gaddr_str(const struct gai_addr *a, char *buf, size_t len)
+{
+	return addr_str(a->family, a->addr, a->scope_id, buf, len);
+}
+
+static const char *in6_str(const struct in6_addr *a, char *buf, size_t len)
+{
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		return addr_str(AF_INET, a->s6_addr + 12, 0, buf, len);
+	return addr_str(AF_INET6, a, 0, buf, len);
+}
+
+/* AI_ADDRCONFIG per destination (seed 003); literals never get here. */
+static int filter_addrconfig(struct gai_req *r)
+{
+	struct ifaddr_inv *inv = ifaddr_acquire();
+	if (!inv)
+		return 0; /* no inventory at all: keep everything */
+	struct addrcfg_caps caps;
+	addrcfg_caps_of(inv, &caps);
+	ifaddr_release(inv);
+	size_t kept = 0, before = r->naddrs;
+	for (size_t i = 0; i < r->naddrs; i++) {
+		bool keep = addrcfg_keep(&caps, r->addrs[i].family,
+					 r->addrs[i].addr);
+		if (trace_on()) {
+			char ab[64];
+			trace_emit(RFCRES_TRACE_ADDRCONFIG,
+				   keep ? "addrconfig.keep" : "addrconfig.drop",
+				   "addr=%s", gaddr_str(&r->addrs[i], ab, sizeof ab));
+		}
+		if (keep)
+			r->addrs[kept++] = r->addrs[i];
+	}
+	r->naddrs = kept;
+	/* The name resolved but nothing usable is left: glibc's answer
+	 * for a known name without addresses of the family it asked for. */
+	return (before && !kept) ? EAI_NODATA : 0;
+}
+
+static int sort_addrs(struct gai_req *r)
+{
+	size_t n = r->naddrs;
+	struct sort_item *items = calloc(n, sizeof *items);
+	sort_rule *why = calloc(n, sizeof *why);
+	struct gai_addr *sorted = malloc(n * sizeof *sorted);
+	if (!items || !why || !sorted) {
+		free(items);
+		free(why);
+		free(sorted);
+		return EAI_MEMORY;
+	}
+	for (size_t i = 0; i < n; i++) {
+		to_mapped(&r->addrs[i], &items[i].dst);
+		items[i].dst_scope_id = r->addrs[i].scope_id;
+		items[i].index = i;
+	}
+	struct ifaddr_inv *inv = ifaddr_acquire();
+	sort_probe_sources(items, n, inv);
+	if (inv)
+		ifaddr_release(inv);
+	sort_destinations(items, n, r->snap->policy, why);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = r->addrs[items[i].index];
+	if (trace_on()) {
+		char ab[64], bb[64];
+		for (size_t i = 0; i < n; i++) {
+			const struct sort_item *it = &items[i];
+			if (!it->has_src) {
+				trace_emit(RFCRES_TRACE_SORT, "sort.source",
+					   "dst=%s src=none",
+					   gaddr_str(&sorted[i], ab, sizeof ab));
+				continue;
+			}
+			trace_emit(RFCRES_TRACE_SORT, "sort.source",
+				   "dst=%s src=%s plen=%u flags=0x%x",
+				   gaddr_str(&sorted[i], ab, sizeof ab),
+				   in6_str(&it->src, bb, sizeof bb),
+				   it->src_plen, it->src_flags);
+		}
+		for (size_t i = 0; i + 1 < n; i++)
+			trace_emit(RFCRES_TRACE_SORT, "sort.pair",
+				   "pos=%zu a=%s b=%s rule=%u", i + 1,
+				   gaddr_str(&sorted[i], ab, sizeof ab),
+				   gaddr_str(&sorted[i + 1], bb, sizeof bb),
+				   (unsigned)why[i]);
+	}
+	memcpy(r->addrs, sorted, n * sizeof *sorted);
+	free(items);
+	free(why);
+	free(sorted);
+	return 0;
+}
+
+int gai_req_finish(struct gai_req *r, struct addrinfo **res)
+{
+	int rc = 0;
+	*res = NULL;
+	if (r->dns) {
+		rc = take_dns(r);
+		if (rc)
+			goto out;
+	}
+	if (!r->numeric && (r->flags & AI_ADDRCONFIG)) {
+		rc = filter_addrconfig(r);
+		if (rc)
+			goto out;
+	}
+	if (r->naddrs > 1 && !r->numeric) {
+		rc = sort_addrs(r);
+		if (rc)
+			goto out;
+	}
+	const char *canon = NULL;
+	if (r->flags & AI_CANONNAME)
+		canon = r->canon ? r->canon : r->name;
+	rc = gai_result_build(r->addrs, r->naddrs, r->servs, r->nservs, canon,
+			      res);
+out:
+	TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=%zu", rc,
+	      rc ? (size_t)0 : r->naddrs);
+	gai_req_cleanup(r);
+	return rc;
+}
+
+RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
+				  const struct addrinfo *hints,
+				  struct addrinfo **res)
+{
+	struct gai_req r;
+	trace_lookup_begin();
+	*res = NULL;
+	int rc = gai_req_start(&r, node, service, hints);
+	if (rc == 0) {
+		if (r.dns) {
+			struct pollfd fds[8];
+			for (;;) {
+				uint64_t deadline = 0;
+				int n = dns_lookup_pollfds(r.dns, fds, 8,
+							   &deadline);
+				uint64_t now = sys_now_ns();
+				int ms = deadline > now
+						 ? (int)((deadline - now + 999999) /
+							 1000000)
+						 : 0;
+				if (rfcres_sys.poll(fds, (nfds_t)n, ms) < 0)
+					for (int i = 0; i < n; i++)
+						fds[i].revents = 0;
+				if (dns_lookup_step(r.dns, fds, n,
+						    sys_now_ns()))
+					break;
+			}
+		}
+		rc = gai_req_finish(&r, res);
+	} else {
+		TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=0",
+		      rc);
+	}
+	trace_lookup_end();
+	return rc;
+}
+
+RFCRES_API int rfcres_res_init(void)
+{
+	conf_invalidate();
+	TRACE(RFCRES_TRACE_CONF, "conf.res_init", "reload=forced");
+	return 0;
+}
+
+RFCRES_API const char *rfcres_version(void)
+{
+	return RFCRES_VERSION_STRING;
+}
+
+RFCRES_API unsigned rfcres_version_number(void)
+{
+	return RFCRES_VERSION_NUMBER;
+}

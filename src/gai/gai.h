@@ -1,0 +1,62 @@
+/*
+ * getaddrinfo as a request with three phases, so the synchronous call and
+ * an event loop drive the same code (DESIGN "One lookup = one state
+ * machine"):
+ *   gai_req_start   arguments, services, numeric/hosts/localhost answers;
+ *                   starts the DNS lookup when one is needed
+ *   (dns_lookup_pollfds / dns_lookup_step on req->dns while it runs)
+ *   gai_req_finish  AI_ADDRCONFIG, RFC 6724 sort, the addrinfo chain
+ */
+#ifndef RFCRES_GAI_H
+#define RFCRES_GAI_H
+
+#include <netdb.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gai/gai_result.h"
+#include "gai/gai_service.h"
+
+struct conf_snapshot;
+struct dns_lookup;
+
+struct gai_req {
+	int flags, family, socktype, protocol;
+	char *name;                     /* NULL: passive/loopback */
+	struct gai_serv servs[GAI_MAX_SERV];
+	size_t nservs;
+	bool numeric;                   /* host was a literal (never filtered, not sorted) */
+	bool from_dns;
+	struct conf_snapshot *snap;
+	struct gai_addr *addrs;
+	size_t naddrs, cap;
+	char *canon;                    /* from hosts/DNS, else NULL */
+	struct dns_lookup *dns;         /* non-NULL while DNS runs */
+	unsigned dns_want;              /* DNS_WANT_* mask sent */
+	int eai;                        /* error decided so far, 0 if none */
+};
+
+/* Returns 0 when the request needs no more I/O or DNS started (req->dns set),
+ * else an EAI_* code (the request is then already cleaned up). */
+int gai_req_start(struct gai_req *req, const char *node, const char *service,
+		  const struct addrinfo *hints);
+/* Takes the DNS result (if any), filters, sorts and builds *res.  Always
+ * releases everything the request holds.  Returns 0 or EAI_*. */
+int gai_req_finish(struct gai_req *req, struct addrinfo **res);
+/* Cancels at any point. */
+void gai_req_cleanup(struct gai_req *req);
+
+/* Name checks shared with getnameinfo/gethostbyname: true when name is a
+ * plausible DNS name (<= 253 chars without the final dot, labels 1..63,
+ * no control bytes). */
+bool gai_name_ok(const char *name);
+/* "localhost", "localhost.", "*.localhost", "*.localhost." (RFC 6761 6.3) */
+bool gai_is_localhost(const char *name);
+
+/* PTR lookup (in-addr.arpa / ip6.arpa, RFC 3596) shared by getnameinfo and
+ * gethostbyaddr.  0 with the name copied to name (truncated to len), else
+ * EAI_NONAME, EAI_NODATA (no PTR record), EAI_AGAIN, EAI_FAIL, EAI_MEMORY. */
+int gai_reverse_dns(struct conf_snapshot *snap, int family,
+		    const unsigned char *addr, char *name, size_t len);
+
+#endif
