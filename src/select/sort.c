@@ -957,9 +957,16 @@ static bool nl_collect(int fd, struct probe *u, size_t first, size_t cnt,
 		if (msg.msg_namelen < sizeof from || from.nl_pid != 0 ||
 		    (msg.msg_flags & MSG_TRUNC))
 			continue;
-		int left = (int)r;
-		for (const struct nlmsghdr *nh = (const void *)rx;
-		     NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+		/* NLMSG_OK by hand: the macro mixes signedness */
+		size_t left = (size_t)r, off = 0;
+		while (left - off >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh = (const void *)(rx + off);
+			if (nh->nlmsg_len < sizeof *nh ||
+			    nh->nlmsg_len > left - off)
+				break;
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+			if (off > left)
+				off = left; /* last message unpadded */
 			uint32_t s = nh->nlmsg_seq;
 			if (s <= first || s > first + cnt || u[s - 1].nl_answered)
 				continue;

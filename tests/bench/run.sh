@@ -54,12 +54,12 @@ RAW="$OUT/raw.jsonl"
 # --quick under 1 minute on a 2-core machine.
 if [ "$QUICK" = 1 ]; then
 	REPS=3; TIME_S=0.06; COUNT=2000; WARM=10
-	SC_COUNT=8; SC_BIG=2; CG_COUNT=8; CG_BIG=2; CG_CASES="dual tc256 sort16"
-	GROWTH_N=100000; GROWTH_OTHERS_N=20000; GROWTH_ALL=0; : "${BUDGET:=55}"
+	SC_COUNT=8; SC_BIG=2; CG_COUNT=8; CG_BIG=2; CG_CASES="dual tc256"
+	GROWTH_N=20000; GROWTH_OTHERS_N=5000; GROWTH_ALL=0; : "${BUDGET:=42}"
 else
 	REPS=5; TIME_S=0.35; COUNT=20000; WARM=50
 	SC_COUNT=50; SC_BIG=10; CG_COUNT=50; CG_BIG=10; CG_CASES=all
-	GROWTH_N=100000; GROWTH_OTHERS_N=20000; GROWTH_ALL=1; : "${BUDGET:=280}"
+	GROWTH_N=100000; GROWTH_OTHERS_N=20000; GROWTH_ALL=1; : "${BUDGET:=270}"
 fi
 
 # id | name given to the libraries | names the floor queries ('-' = no DNS)
@@ -245,7 +245,7 @@ outer_main() {
 	outer_versions
 	echo "$CASES" >"$WORK/cases.tsv"
 	say "libraries: $(cut -d'|' -f1 "$WORK/libs.tsv" | tr '\n' ' ')"
-	export BENCH_QUICK=$QUICK BENCH_BUDGET=$((BUDGET - (SECONDS - t0) - 8))
+	export BENCH_QUICK=$QUICK BENCH_BUDGET=$BUDGET
 	"${NSCMD[@]}" bash "$HERE/run.sh" --inner --out "$OUT" $([ "$QUICK" = 1 ] && echo --quick)
 	local rc=$?
 	[ $rc = 0 ] || die "measurement phase failed (rc=$rc)"
@@ -369,10 +369,13 @@ record() {
 		"$kind" "$lib" "$cs" "$rep" "$rc" "$out" >>"$RAW"
 }
 
+# over_budget WHAT PERCENT: true once PERCENT % of the measurement budget is
+# spent.  Each phase gets a share so a slow phase cannot starve the next.
 over_budget() {
-	if [ $((SECONDS - INNER_T0)) -ge "$BENCH_BUDGET" ]; then
-		[ -n "${BUDGET_SAID:-}" ] || say "time budget reached: skipping the remaining $1 runs"
-		BUDGET_SAID=1
+	if [ $((SECONDS - INNER_T0)) -ge $((BENCH_BUDGET * $2 / 100)) ]; then
+		case " ${SKIPPED:-} " in *" $1 "*) return 0 ;; esac
+		SKIPPED="${SKIPPED:-} $1"
+		say "time budget ($2 % of ${BENCH_BUDGET} s) reached: skipping the remaining $1 runs"
 		printf '{"kind":"skipped","what":"%s"}\n' "$1" >>"$RAW"
 		return 0
 	fi
@@ -426,8 +429,8 @@ inner_main() {
 
 	say "throughput/latency: $REPS repetitions x $(echo "$CASES" | wc -l) cases x $(echo $libs | wc -w) libraries"
 	for rep in $(seq 1 "$REPS"); do
-		over_budget time && break
 		while IFS='|' read -r id name fnames exp desc; do
+			over_budget time 50 && break 2
 			for lib in $libs; do
 				arg=$(lib_arg "$lib" "$name" "$fnames")
 				[ "$arg" = - ] && continue
@@ -437,13 +440,13 @@ inner_main() {
 		done <<<"$CASES"
 	done
 
-	growth() { # lib, lookups
-		over_budget growth && return
+	growth() { # lib, lookups, budget percent
+		over_budget growth "$3" && return
 		say "growth check: $1, $2 lookups of dual.bench.test"
 		record growth "$1" dual 0 120 -- $(lib_cmd "$1" 1) -G -n "$2" -t 60 -w 1000 \
 			-c dual dual.bench.test
 	}
-	if [ $have_rf = 1 ]; then growth librfcres "$GROWTH_N"; else say "growth check: librfcres absent"; fi
+	if [ $have_rf = 1 ]; then growth librfcres "$GROWTH_N" 70; else say "growth check: librfcres absent"; fi
 
 	say "syscalls per lookup (strace)"
 	while IFS='|' read -r id name fnames exp desc; do
@@ -452,7 +455,7 @@ inner_main() {
 		for lib in $libs; do
 			arg=$(lib_arg "$lib" "$name" "$fnames")
 			[ "$arg" = - ] && continue
-			over_budget strace && break 2
+			over_budget strace 75 && break 2
 			record strace "$lib" "$id" 0 60 -- strace -f -qq -o "$WORK/strace/$lib.$id.txt" \
 				$(lib_cmd "$lib" 0) -n "$n" -w 2 -t 30 -c "$id" "$arg"
 		done
@@ -466,7 +469,7 @@ inner_main() {
 		for lib in $libs; do
 			arg=$(lib_arg "$lib" "$name" "$fnames")
 			[ "$arg" = - ] && continue
-			over_budget callgrind && break 2
+			over_budget callgrind 100 && break 2
 			record callgrind "$lib" "$id" 0 90 -- valgrind --tool=callgrind -q --trace-children=yes \
 				--callgrind-out-file="$WORK/callgrind/$lib.$id.out" \
 				--collect-atstart=no --toggle-collect=bench_measured_loop \
@@ -477,10 +480,10 @@ inner_main() {
 	if [ "$GROWTH_ALL" = 1 ]; then
 		for lib in $libs; do
 			[ "$lib" = librfcres ] && continue
-			growth "$lib" "$GROWTH_OTHERS_N"
+			growth "$lib" "$GROWTH_OTHERS_N" 100
 		done
 	elif [ $have_rf = 0 ]; then
-		growth glibc "$GROWTH_OTHERS_N" # keeps the pipeline exercised until librfcres lands
+		growth glibc "$GROWTH_OTHERS_N" 100 # keeps the pipeline exercised until librfcres lands
 	fi
 	grep -c . "$WORK/stderr.log" >/dev/null && say "program stderr: $WORK/stderr.log"
 	return 0

@@ -1092,6 +1092,7 @@ static struct {
 	size_t qlen[64];
 	size_t qhead, qtail;
 	int overrun_after; /* >0: replies beyond this many are lost */
+	bool hostile;      /* corrupt every reply in one of four ways */
 } fk;
 
 #define FAKE_NL_FD 100
@@ -1311,8 +1312,21 @@ static ssize_t fake_recvmsg(int fd, struct msghdr *msg, int flags)
 	}
 	size_t len = fk.qlen[fk.qhead % 64];
 	memcpy(msg->msg_iov[0].iov_base, fk.q[fk.qhead % 64], len);
-	fk.qhead++;
 	struct sockaddr_nl from = { .nl_family = AF_NETLINK };
+	if (fk.hostile) {
+		struct nlmsghdr *nh = msg->msg_iov[0].iov_base;
+		unsigned char *raw = msg->msg_iov[0].iov_base;
+		switch (fk.qhead % 4) {
+		case 0: nh->nlmsg_len = 0xffff; break;	/* past the datagram */
+		case 1: nh->nlmsg_len = 8; break;	/* shorter than header */
+		case 2: /* another destination in RTA_DST (or error code) */
+			raw[len - 1] ^= 0x55;
+			raw[NLMSG_LENGTH(sizeof(struct rtmsg)) + 4] ^= 0x01;
+			break;
+		default: from.nl_pid = 4242; break;	/* not the kernel */
+		}
+	}
+	fk.qhead++;
 	memcpy(msg->msg_name, &from, sizeof from);
 	msg->msg_namelen = sizeof from;
 	msg->msg_flags = 0;
@@ -1458,6 +1472,22 @@ static void test_probe_netlink_overrun(void **state)
 	assert_int_equal(fk.open, 0);
 }
 
+/* Malformed or foreign netlink replies are ignored; the UDP probe answers. */
+static void test_probe_netlink_hostile(void **state)
+{
+	(void)state;
+	struct inv iv;
+	struct sort_item v[7];
+	probe_inventory(&iv);
+	probe_items(v);
+	fk.netlink = true;
+	fk.hostile = true;
+	assert_int_equal(sort_probe_sources(v, 7, &iv.inv), 0);
+	check_probe_result(v);
+	assert_true(fk.getsocknames >= 2);
+	assert_int_equal(fk.open, 0);
+}
+
 static void test_probe_many(void **state)
 {
 	(void)state;
@@ -1570,6 +1600,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_probe_netlink_partial,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_netlink_overrun,
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_netlink_hostile,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_many, fake_setup,
 						fake_teardown),
