@@ -767,6 +767,8 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
 	bool v4 = is_v4(&pr->dst);
 	int f = v4 ? 0 : 1;
 	pr->done = true;
+	if (needs_zone(&pr->dst) && pr->scope_id == 0)
+		return; /* connect() would say EINVAL */
 	if (up->fd[f] < 0) {
 		up->fd[f] = rfcres_sys.socket(v4 ? AF_INET : AF_INET6,
 					      SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -955,9 +957,16 @@ static bool nl_collect(int fd, struct probe *u, size_t first, size_t cnt,
 		if (msg.msg_namelen < sizeof from || from.nl_pid != 0 ||
 		    (msg.msg_flags & MSG_TRUNC))
 			continue;
-		int left = (int)r;
-		for (const struct nlmsghdr *nh = (const void *)rx;
-		     NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+		/* NLMSG_OK by hand: the macro mixes signedness */
+		size_t left = (size_t)r, off = 0;
+		while (left - off >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh = (const void *)(rx + off);
+			if (nh->nlmsg_len < sizeof *nh ||
+			    nh->nlmsg_len > left - off)
+				break;
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+			if (off > left)
+				off = left; /* last message unpadded */
 			uint32_t s = nh->nlmsg_seq;
 			if (s <= first || s > first + cnt || u[s - 1].nl_answered)
 				continue;
@@ -1028,22 +1037,15 @@ static bool nl_probe(struct probe *u, size_t nu)
 }
 #endif
 
-static void trace_source(const struct sort_item *it, const struct probe *pr)
+/* How the source was learned; gai.c reports the chosen source itself
+ * ("sort.source dst= src= plen= flags="). */
+static void trace_probe(const struct sort_item *it, const struct probe *pr)
 {
-	char d[SORT_ADDRSTRLEN], s[SORT_ADDRSTRLEN], f[64];
-	snprintf(f, sizeof f, "%s%s%s%s",
-		 it->src_flags & SORT_SRC_DEPRECATED ? "deprecated," : "",
-		 it->src_flags & SORT_SRC_TEMPORARY ? "temporary," : "",
-		 it->src_flags & SORT_SRC_HOME ? "home," : "",
-		 it->src_flags & SORT_SRC_TUNNEL ? "tunnel," : "");
-	size_t fl = strlen(f);
-	if (fl)
-		f[fl - 1] = '\0';
-	TRACE(RFCRES_TRACE_SORT, "sort.source",
-	      "dst=%s src=%s plen=%u flags=%s via=%s",
+	char d[SORT_ADDRSTRLEN], s[SORT_ADDRSTRLEN];
+	TRACE(RFCRES_TRACE_SORT, "sort.probe", "dst=%s src=%s via=%s",
 	      sort_addr_str(&pr->dst, pr->scope_id, d, sizeof d),
 	      it->has_src ? sort_addr_str(&it->src, 0, s, sizeof s) : "none",
-	      it->src_plen, fl ? f : "-", pr->via_nl ? "netlink" : "udp");
+	      pr->via_nl ? "netlink" : "udp");
 }
 
 int sort_probe_sources(struct sort_item *items, size_t n,
@@ -1093,7 +1095,7 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 		/* once per distinct destination: the first item of its group */
 		for (size_t i = 0; i < n; i++)
 			if (i == 0 || grp[ord[i]] != grp[ord[i - 1]])
-				trace_source(&items[ord[i]], &u[grp[ord[i]]]);
+				trace_probe(&items[ord[i]], &u[grp[ord[i]]]);
 	}
 	free(ord);
 	free(u);

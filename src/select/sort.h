@@ -62,8 +62,8 @@ void sort_destinations(struct sort_item *items, size_t n,
  * link-scoped multicast IPv6 destinations need dst_scope_id; without one
  * they get no source, as connect() would refuse them.  An error return
  * (socket creation, memory) still leaves every item filled: has_src is
- * false wherever no source was learned.  Emits "sort.source" per distinct
- * destination when tracing is on. */
+ * false wherever no source was learned.  Emits "sort.probe dst= src= via="
+ * per distinct destination when tracing is on. */
 int sort_probe_sources(struct sort_item *items, size_t n,
 		       const struct ifaddr_inv *inv);
 

@@ -590,6 +590,45 @@ static void t_malformed(void **state)
 	assert_int_equal(m_an(&f->m), 2);
 }
 
+/* Deterministic garbage: mutated queries over UDP, junk over TCP.  The
+ * server must neither crash nor stop answering. */
+static void t_garbage(void **state)
+{
+	struct fx *f = *state;
+	uint8_t q[600];
+	unsigned seed = 12345, i, j;
+	int s = udp_sock(AF_INET), t;
+	size_t n;
+
+	for (i = 0; i < 2000; i++) {
+		n = mkquery(q, (uint16_t)i, "www.t.test", T_A, (int)(i & 1));
+		for (j = 0; j < 1 + i % 8; j++) {
+			seed = seed * 1103515245u + 12345u;
+			q[(seed >> 8) % n] = (uint8_t)(seed >> 20);
+		}
+		if (i % 7 == 0)
+			n = (seed >> 4) % n;
+		udp_send(s, AF_INET, f->port, q, n);
+		while (udp_recv(s, &f->m, 0, NULL) >= 0)
+			;	/* drain whatever came back */
+	}
+	close(s);
+	t = tcp_connect(AF_INET, f->port);
+	assert_true(t >= 0);
+	for (i = 0; i < sizeof(q); i++) {
+		seed = seed * 1103515245u + 12345u;
+		q[i] = (uint8_t)(seed >> 16);
+	}
+	q[0] = 0x01;	/* a 256-byte frame of junk, then random framing */
+	q[1] = 0x00;
+	assert_int_equal(write(t, q, sizeof(q)), (ssize_t)sizeof(q));
+	close(t);
+	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 0x7777, &f->m);
+	assert_int_equal(m_an(&f->m), 2);
+	ask_tcp(f->port, AF_INET, "www.t.test", T_A, 0x7778, &f->m);
+	assert_int_equal(m_an(&f->m), 2);
+}
+
 static void t_datagram_faults(void **state)
 {
 	struct fx *f = *state;
@@ -834,6 +873,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_delay_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_datagram_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_rotate_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tcp_faults, setup, teardown),
