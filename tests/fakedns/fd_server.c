@@ -376,10 +376,15 @@ static int tcp_deliver(struct fd_conn *c, const struct fdz_behav *b,
 static void udp_send(struct fakedns *fd, int s, const struct sockaddr_storage *peer,
 		     socklen_t plen, const void *msg, size_t len)
 {
-	/* Best effort, like a real server: a full socket buffer drops. */
+	/* Counted first: a test that has the answer must see it counted.
+	 * Best effort, like a real server: a full socket buffer drops. */
+	count_sent(fd, 0);
 	if (sendto(s, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)peer,
-		   plen) >= 0)
-		count_sent(fd, 0);
+		   plen) < 0) {
+		pthread_mutex_lock(&fd->lock);
+		fd->cnt.udp_sent--;
+		pthread_mutex_unlock(&fd->lock);
+	}
 }
 
 /* Junk a correct client must reject: too short, wrong ID, or QR=0. */
