@@ -46,6 +46,27 @@ RFCRES_API const char *rfcres_gai_strerror(int errcode);
 RFCRES_API int rfcres_getnameinfo(const struct sockaddr *sa, socklen_t salen,
 				  char *host, socklen_t hostlen,
 				  char *serv, socklen_t servlen, int flags);
+/* The BSD 4.3 interface (gethostbyname and friends) on the same core,
+ * with glibc's semantics: AF_INET only for gethostbyname, h_errno set, the
+ * _r variants return ERANGE when buf is too small (retry with a larger
+ * one); the others return a per-thread buffer valid until the thread's
+ * next call.  See librfcres(3) and docs/preload.md. */
+RFCRES_API struct hostent *rfcres_gethostbyname(const char *name);
+RFCRES_API struct hostent *rfcres_gethostbyname2(const char *name, int af);
+RFCRES_API struct hostent *rfcres_gethostbyaddr(const void *addr,
+						socklen_t len, int type);
+RFCRES_API int rfcres_gethostbyname_r(const char *name, struct hostent *ret,
+				      char *buf, size_t buflen,
+				      struct hostent **result, int *h_errnop);
+RFCRES_API int rfcres_gethostbyname2_r(const char *name, int af,
+				       struct hostent *ret, char *buf,
+				       size_t buflen, struct hostent **result,
+				       int *h_errnop);
+RFCRES_API int rfcres_gethostbyaddr_r(const void *addr, socklen_t len,
+				      int type, struct hostent *ret, char *buf,
+				      size_t buflen, struct hostent **result,
+				      int *h_errnop);
+
 /* Forces every configuration file to be re-read by the next lookup.
  * Never needed for correctness (changes are detected by stat identity);
  * provided because programs call res_init() after editing resolv.conf. */

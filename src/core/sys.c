@@ -22,33 +22,38 @@ static char *sys_getenv_libc(const char *name)
 	return secure_getenv(name);
 }
 
-static const struct rfcres_sys sys_libc = {
-	.open = sys_open_libc,
-	.fstat = fstat,
-	.stat = stat,
-	.read = read,
-	.close = close,
-	.socket = socket,
-	.connect = connect,
-	.bind = bind,
-	.getsockname = getsockname,
-	.setsockopt = setsockopt,
-	.getsockopt = getsockopt,
-	.send = send,
-	.sendmsg = sendmsg,
-	.recvfrom = recvfrom,
-	.recvmsg = recvmsg,
-	.poll = poll,
-	.getifaddrs = getifaddrs,
-	.freeifaddrs = freeifaddrs,
-	.if_nametoindex = if_nametoindex,
-	.if_indextoname = if_indextoname,
-	.clock_gettime = clock_gettime,
-	.getrandom = getrandom,
-	.getenv = sys_getenv_libc,
-};
+/* One initializer for both the pristine copy and the live table (C11 does
+ * not allow initializing one object from another at file scope). */
+#define SYS_LIBC_INIT {\
+	.open = sys_open_libc,\
+	.fstat = fstat,\
+	.stat = stat,\
+	.read = read,\
+	.close = close,\
+	.socket = socket,\
+	.connect = connect,\
+	.bind = bind,\
+	.getsockname = getsockname,\
+	.setsockopt = setsockopt,\
+	.getsockopt = getsockopt,\
+	.send = send,\
+	.sendmsg = sendmsg,\
+	.recvfrom = recvfrom,\
+	.recvmsg = recvmsg,\
+	.poll = poll,\
+	.getifaddrs = getifaddrs,\
+	.freeifaddrs = freeifaddrs,\
+	.if_nametoindex = if_nametoindex,\
+	.if_indextoname = if_indextoname,\
+	.clock_gettime = clock_gettime,\
+	.getrandom = getrandom,\
+	.getenv = sys_getenv_libc,\
+}
 
-struct rfcres_sys rfcres_sys = sys_libc;
+static const struct rfcres_sys sys_libc = SYS_LIBC_INIT;
+
+
+struct rfcres_sys rfcres_sys = SYS_LIBC_INIT;
 
 void sys_reset(void)
 {

@@ -35,6 +35,10 @@ enum dns_want {
 
 struct dns_lookup;
 
+/* dns_lookup_pollfds never needs more entries than this: one UDP socket
+ * per nameserver plus one TCP connection. */
+#define DNS_LOOKUP_MAXFDS 4
+
 /* Starts a lookup of name for the record types in want (a DNS_WANT_* mask).
  * The lookup holds a reference on snap.  NULL on allocation failure. */
 struct dns_lookup *dns_lookup_start(struct conf_snapshot *snap, const char *name,

@@ -59,3 +59,48 @@ EXPORT int res_init(void)
 {
 	return __res_init();
 }
+
+/* The BSD 4.3 entry points (src/gai/gai_legacy.c).  Unversioned like the
+ * rest, so they satisfy binaries' gethostbyname@GLIBC_2.2.5 references
+ * under LD_PRELOAD too. */
+EXPORT struct hostent *gethostbyname(const char *name)
+{
+	return rfcres_gethostbyname(name);
+}
+
+EXPORT struct hostent *gethostbyname2(const char *name, int af)
+{
+	return rfcres_gethostbyname2(name, af);
+}
+
+EXPORT struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
+{
+	return rfcres_gethostbyaddr(addr, len, type);
+}
+
+EXPORT int gethostbyname_r(const char *restrict name,
+			   struct hostent *restrict ret, char *restrict buf,
+			   size_t buflen, struct hostent **restrict result,
+			   int *restrict h_errnop)
+{
+	return rfcres_gethostbyname_r(name, ret, buf, buflen, result,
+				      h_errnop);
+}
+
+EXPORT int gethostbyname2_r(const char *restrict name, int af,
+			    struct hostent *restrict ret, char *restrict buf,
+			    size_t buflen, struct hostent **restrict result,
+			    int *restrict h_errnop)
+{
+	return rfcres_gethostbyname2_r(name, af, ret, buf, buflen, result,
+				       h_errnop);
+}
+
+EXPORT int gethostbyaddr_r(const void *restrict addr, socklen_t len, int type,
+			   struct hostent *restrict ret, char *restrict buf,
+			   size_t buflen, struct hostent **restrict result,
+			   int *restrict h_errnop)
+{
+	return rfcres_gethostbyaddr_r(addr, len, type, ret, buf, buflen,
+				      result, h_errnop);
+}

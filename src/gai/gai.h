@@ -26,6 +26,7 @@ struct gai_req {
 	struct gai_serv servs[GAI_MAX_SERV];
 	size_t nservs;
 	bool numeric;                   /* host was a literal (never filtered, not sorted) */
+	bool wildcard;                  /* NULL host: never filtered, sorted */
 	bool from_dns;
 	struct conf_snapshot *snap;
 	struct gai_addr *addrs;
@@ -52,5 +53,11 @@ void gai_req_cleanup(struct gai_req *req);
 bool gai_name_ok(const char *name);
 /* "localhost", "localhost.", "*.localhost", "*.localhost." (RFC 6761 6.3) */
 bool gai_is_localhost(const char *name);
+
+/* PTR lookup (in-addr.arpa / ip6.arpa, RFC 3596) shared by getnameinfo and
+ * gethostbyaddr.  0 with the name copied to name (truncated to len), else
+ * EAI_NONAME, EAI_NODATA (no PTR record), EAI_AGAIN, EAI_FAIL, EAI_MEMORY. */
+int gai_reverse_dns(struct conf_snapshot *snap, int family,
+		    const unsigned char *addr, char *name, size_t len);
 
 #endif

@@ -19,6 +19,7 @@
 #include "core/sys.h"
 #include "core/trace.h"
 #include "dns/lookup.h"
+#include "gai/gai.h"
 
 #ifndef NI_IDN
 #define NI_IDN 32
@@ -58,6 +59,24 @@ static void ptr_name(int family, const unsigned char *a, char *out, size_t len)
 		out[o++] = '.';
 	}
 	snprintf(out + o, len - o, "ip6.arpa");
+}
+
+int gai_reverse_dns(struct conf_snapshot *snap, int family,
+		    const unsigned char *addr, char *name, size_t len)
+{
+	char q[80];
+	ptr_name(family, addr, q, sizeof q);
+	struct dns_result d;
+	memset(&d, 0, sizeof d);
+	int eai = dns_lookup_run(snap, q, DNS_WANT_PTR, &d);
+	if (!eai)
+		eai = d.eai;
+	if (!eai && !d.ptr[0])
+		eai = EAI_NODATA;
+	if (!eai)
+		snprintf(name, len, "%s", d.ptr);
+	free(d.addrs);
+	return eai;
 }
 
 /* NI_NOFQDN: glibc cuts the local domain (the part of our own host name
@@ -119,16 +138,7 @@ static int lookup_host(int family, const unsigned char *a, uint32_t scope,
 			TRACE(RFCRES_TRACE_LOOKUP, "nameinfo.hosts", "name=%s",
 			      name);
 		} else {
-			char q[80];
-			ptr_name(lf, la, q, sizeof q);
-			struct dns_result d;
-			memset(&d, 0, sizeof d);
-			eai = dns_lookup_run(snap, q, DNS_WANT_PTR, &d);
-			if (!eai)
-				eai = d.eai;
-			if (!eai && d.ptr[0])
-				snprintf(name, sizeof name, "%s", d.ptr);
-			free(d.addrs);
+			eai = gai_reverse_dns(snap, lf, la, name, sizeof name);
 		}
 		conf_release(snap);
 		if (name[0]) {

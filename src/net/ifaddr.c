@@ -36,6 +36,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -647,8 +648,12 @@ static struct {
 	uint32_t portid;
 	pid_t pid;         /* process that opened fd */
 	bool forked;       /* set in the child by pthread_atfork */
+	bool retry;        /* last rebuild failed: the monitor was drained
+			    * but the change is not in cur */
 	uint64_t built_ns; /* when cur was built (unmonitored expiry) */
 	uint64_t gen;
+	dev_t ns_dev;      /* network namespace cur was built in, */
+	ino_t ns_ino;      /* 0/0 if /proc is unavailable */
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
 
 static atomic_uint_fast64_t rebuild_count;
@@ -686,6 +691,18 @@ static void atfork_child(void)
 static void register_atfork(void)
 {
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* The calling thread's network namespace (setns/unshare are per thread). */
+static void netns_id(dev_t *dev, ino_t *ino)
+{
+	struct stat sb;
+	*dev = 0;
+	*ino = 0;
+	if (rfcres_sys.stat("/proc/thread-self/ns/net", &sb) == 0) {
+		*dev = sb.st_dev;
+		*ino = sb.st_ino;
+	}
 }
 
 static bool mon_is_ours(void)
@@ -753,7 +770,7 @@ static void mon_forget(bool close_it)
 /* Decides whether the cached inventory must be rebuilt; NULL if not. */
 static const char *refresh_reason(struct ifaddr_note *note)
 {
-	const char *reason = st.cur ? NULL : "first";
+	const char *reason = !st.cur ? "first" : st.retry ? "retry" : NULL;
 	if (st.fd >= 0 && (st.forked || st.pid != getpid())) {
 		/* Inherited: the parent keeps reading it.  Close our copy
 		 * only if the number still is that socket. */
@@ -762,6 +779,17 @@ static const char *refresh_reason(struct ifaddr_note *note)
 		reason = reason ? reason : "fork";
 	}
 	st.forked = false;
+	dev_t dev;
+	ino_t ino;
+	netns_id(&dev, &ino);
+	if (st.cur && (dev != st.ns_dev || ino != st.ns_ino)) {
+		/* setns()/unshare(CLONE_NEWNET) since the last build: the
+		 * monitor watches the old namespace. */
+		if (st.fd >= 0)
+			mon_forget(mon_is_ours());
+		note->monitor = "netns";
+		reason = reason ? reason : "netns";
+	}
 	if (st.fd >= 0 && !mon_is_ours()) {
 		/* Closed (or replaced) behind our back: not ours to close. */
 		mon_forget(false);
@@ -814,9 +842,12 @@ static void rebuild(struct ifaddr_note *note)
 	if (!inv) {
 		ifaddr_build_free(&b);
 		note->err = -rc; /* the previous inventory (if any) stays */
+		st.retry = true;
 		return;
 	}
+	st.retry = false;
 	inv->generation = ++st.gen;
+	netns_id(&st.ns_dev, &st.ns_ino);
 	struct ifaddr_inv *old = st.cur;
 	st.cur = inv;
 	ifaddr_release(old);
@@ -873,6 +904,7 @@ void ifaddr_reset(void)
 	if (st.fd >= 0)
 		mon_forget(!st.forked && st.pid == getpid() && mon_is_ours());
 	st.forked = false;
+	st.retry = false;
 	ifaddr_release(st.cur);
 	st.cur = NULL;
 	pthread_mutex_unlock(&st.lock);

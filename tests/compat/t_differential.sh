@@ -1,8 +1,8 @@
 #!/bin/bash
 # Runs tests/compat/differential.c inside a private network + mount
 # namespace: /etc/hosts and /etc/resolv.conf are bind-mounted test files,
-# the only nameserver is 127.0.0.1 where nothing listens, and a dummy
-# interface gives the namespace global IPv4 and IPv6 addresses (so glibc's
+# the only nameserver is 127.0.0.1 where nothing listens, and global IPv4 and
+# IPv6 addresses on lo make the namespace dual-stack (so glibc's
 # AI_ADDRCONFIG sees a dual-stack host).  Needs root; skips otherwise.
 set -eu
 build=$1 src=$2
@@ -22,9 +22,10 @@ exec unshare -m -n bash -c '
   mount --bind "$0/resolv.conf" /etc/resolv.conf
   [ -e /etc/gai.conf ] && mount --bind "$0/gai.conf" /etc/gai.conf
   ip link set lo up
-  ip link add d0 type dummy && ip link set d0 up
-  ip addr add 192.0.2.1/24 dev d0
-  ip addr add 2001:db8::1/64 dev d0 nodad
+  # no dummy/veth driver in every sandbox kernel: global addresses on lo
+  # make the namespace dual-stack for glibc (__check_pf) and for librfcres
+  ip addr add 192.0.2.1/24 dev lo
+  ip addr add 2001:db8::1/64 dev lo nodad
   export RFCRES_HOSTS=/etc/hosts RFCRES_RESOLV_CONF=/etc/resolv.conf RFCRES_GAI_CONF=$0/gai.conf
   exec "$1" ${VERBOSE:+-v}
 ' "$tmp" "$bin"

@@ -1,0 +1,1103 @@
+/*
+ * RFC 6724 destination address selection (section 6) as a pure, stable
+ * sort; source selection through the kernel (batched netlink RTM_GETROUTE,
+ * UDP connect + getsockname as fallback); RFC 6724 section 5 source
+ * selection in user space for simulation.
+ *
+ * Differences from glibc's rfc3484_sort (see docs/deviations/sort.md):
+ * the RFC 6724 default table, IPv4 sorted whether or not the host has IPv6,
+ * and CommonPrefixLen capped at the source's prefix length for both
+ * families, so destinations inside the source's subnet come first while
+ * DNS round robin survives among them (seed 000).
+ */
+#include "select/sort.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if_arp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "core/sys.h"
+#include "core/trace.h"
+#include "net/ifaddr.h"
+
+/* Kernel UAPI headers are absent from a bare musl toolchain: the batched
+ * netlink query is then left out and the UDP probe does everything. */
+#if defined(__has_include)
+#if __has_include(<linux/rtnetlink.h>)
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#define SORT_HAVE_NETLINK 1
+#endif
+#endif
+
+/* ---- addresses ---------------------------------------------------------- */
+
+#define IN6(...) { .s6_addr = { __VA_ARGS__ } }
+
+static bool is_v4(const struct in6_addr *a)
+{
+	return IN6_IS_ADDR_V4MAPPED(a);
+}
+
+static uint32_t v4_host(const struct in6_addr *a)
+{
+	return (uint32_t)a->s6_addr[12] << 24 | (uint32_t)a->s6_addr[13] << 16 |
+	       (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15];
+}
+
+static bool prefix_match(const struct in6_addr *p, unsigned plen,
+			 const struct in6_addr *a)
+{
+	if (plen > 128)
+		return false;
+	unsigned full = plen / 8, rest = plen % 8;
+	if (memcmp(p->s6_addr, a->s6_addr, full) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	unsigned char mask = (unsigned char)(0xff00u >> rest);
+	return ((p->s6_addr[full] ^ a->s6_addr[full]) & mask) == 0;
+}
+
+/* Leading bits a and b share, over bytes [from, to). */
+static unsigned common_bits(const struct in6_addr *a, const struct in6_addr *b,
+			    unsigned from, unsigned to)
+{
+	unsigned n = 0;
+	for (unsigned i = from; i < to; i++) {
+		unsigned x = a->s6_addr[i] ^ b->s6_addr[i];
+		if (x == 0) {
+			n += 8;
+			continue;
+		}
+		while (!(x & 0x80)) {
+			n++;
+			x <<= 1;
+		}
+		break;
+	}
+	return n;
+}
+
+/* Link-local and link-scoped multicast IPv6 need a zone (RFC 4007 section
+ * 6); connect() refuses them without one. */
+static bool needs_zone(const struct in6_addr *a)
+{
+	if (is_v4(a))
+		return false;
+	if (IN6_IS_ADDR_LINKLOCAL(a))
+		return true;
+	return IN6_IS_ADDR_MULTICAST(a) && (a->s6_addr[1] & 0x0f) <= 2;
+}
+
+static bool is_loopback(const struct in6_addr *a)
+{
+	if (is_v4(a))
+		return a->s6_addr[12] == 127;
+	return IN6_IS_ADDR_LOOPBACK(a);
+}
+
+const char *sort_addr_str(const struct in6_addr *a, uint32_t scope_id,
+			  char *buf, size_t len)
+{
+	char tmp[INET6_ADDRSTRLEN];
+	if (is_v4(a))
+		inet_ntop(AF_INET, &a->s6_addr[12], tmp, sizeof tmp);
+	else
+		inet_ntop(AF_INET6, a, tmp, sizeof tmp);
+	if (scope_id && !is_v4(a))
+		snprintf(buf, len, "%s%%%u", tmp, (unsigned)scope_id);
+	else
+		snprintf(buf, len, "%s", tmp);
+	return buf;
+}
+
+/* ---- policy table (RFC 6724 section 2.1) -------------------------------- */
+
+static const struct conf_policy_row default_label[] = {
+	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 0 },
+	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 4 },
+	{ IN6(0), 96, 3 },
+	{ IN6(0x20, 0x01), 32, 5 },
+	{ IN6(0x20, 0x02), 16, 2 },
+	{ IN6(0x3f, 0xfe), 16, 12 },
+	{ IN6(0xfe, 0xc0), 10, 11 },
+	{ IN6(0xfc), 7, 13 },
+	{ IN6(0), 0, 1 },
+};
+
+static const struct conf_policy_row default_precedence[] = {
+	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 50 },
+	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 35 },
+	{ IN6(0), 96, 1 },
+	{ IN6(0x20, 0x01), 32, 5 },
+	{ IN6(0x20, 0x02), 16, 30 },
+	{ IN6(0x3f, 0xfe), 16, 1 },
+	{ IN6(0xfe, 0xc0), 10, 1 },
+	{ IN6(0xfc), 7, 3 },
+	{ IN6(0), 0, 40 },
+};
+
+#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct conf_policy default_policy = {
+	/* never written through: the struct's pointers are not const */
+	.label = (struct conf_policy_row *)default_label,
+	.nlabel = NROWS(default_label),
+	.precedence = (struct conf_policy_row *)default_precedence,
+	.nprecedence = NROWS(default_precedence),
+	.rule9 = CONF_RULE9_ALL,
+};
+
+const struct conf_policy *sort_default_policy(void)
+{
+	return &default_policy;
+}
+
+static const struct conf_policy *pol(const struct conf_policy *p)
+{
+	return p ? p : &default_policy;
+}
+
+/* Longest match.  Rows are meant to be sorted longest first, but a true
+ * longest match costs nothing on ten rows and does not trust the order. */
+static const struct conf_policy_row *
+row_lookup(const struct conf_policy_row *v, size_t n, const struct in6_addr *a)
+{
+	const struct conf_policy_row *best = NULL;
+	for (size_t i = 0; v && i < n; i++)
+		if (prefix_match(&v[i].prefix, v[i].plen, a) &&
+		    (!best || v[i].plen > best->plen))
+			best = &v[i];
+	return best;
+}
+
+int sort_label(const struct conf_policy *policy, const struct in6_addr *a)
+{
+	const struct conf_policy *p = pol(policy);
+	const struct conf_policy_row *r = row_lookup(p->label, p->nlabel, a);
+	return r ? r->value : -1;
+}
+
+int sort_precedence(const struct conf_policy *policy, const struct in6_addr *a)
+{
+	const struct conf_policy *p = pol(policy);
+	const struct conf_policy_row *r =
+		row_lookup(p->precedence, p->nprecedence, a);
+	return r ? r->value : 0;
+}
+
+/* RFC 6724 section 3.1 (multicast scope field; unicast mapped onto it) and
+ * 3.2 (IPv4: loopback and 169.254/16 link-local, everything else global,
+ * private ranges included).  ::1 is link-local as RFC 4007 section 4 says
+ * (glibc and Go agree). */
+int sort_scope(const struct in6_addr *a, const struct conf_policy *policy)
+{
+	if (is_v4(a)) {
+		if (policy) {
+			const struct conf_policy_row *r =
+				row_lookup(policy->scopev4, policy->nscopev4, a);
+			if (r)
+				return r->value;
+		}
+		uint32_t h = v4_host(a);
+		if ((h >> 24) == 127 || (h >> 16) == 0xa9fe)
+			return 0x2;
+		return 0xe;
+	}
+	if (IN6_IS_ADDR_MULTICAST(a))
+		return a->s6_addr[1] & 0x0f;
+	if (IN6_IS_ADDR_LINKLOCAL(a) || IN6_IS_ADDR_LOOPBACK(a))
+		return 0x2;
+	if (IN6_IS_ADDR_SITELOCAL(a))
+		return 0x5;
+	return 0xe;
+}
+
+/* ---- destination sort (RFC 6724 section 6) ------------------------------ */
+
+static unsigned plen_cap(const struct sort_item *it)
+{
+	unsigned p = it->src_plen;
+	if (is_v4(&it->dst)) {
+		if (p >= 96)
+			p -= 96;
+		return p > 32 ? 32 : p;
+	}
+	return p > 128 ? 128 : p;
+}
+
+unsigned sort_common_prefix(const struct sort_item *it)
+{
+	if (!it->has_src || is_v4(&it->src) != is_v4(&it->dst))
+		return 0;
+	unsigned cpl = is_v4(&it->dst) ? common_bits(&it->src, &it->dst, 12, 16)
+				       : common_bits(&it->src, &it->dst, 0, 16);
+	unsigned cap = plen_cap(it);
+	return cpl < cap ? cpl : cap;
+}
+
+struct sort_key {
+	bool usable, v4;
+	int dscope, sscope, dlabel, slabel, prec;
+	unsigned flags, cpl;
+};
+
+static void make_key(const struct sort_item *it, const struct conf_policy *p,
+		     struct sort_key *k)
+{
+	k->usable = it->has_src;
+	k->v4 = is_v4(&it->dst);
+	k->dscope = sort_scope(&it->dst, p);
+	k->dlabel = sort_label(p, &it->dst);
+	k->prec = sort_precedence(p, &it->dst);
+	k->sscope = it->has_src ? sort_scope(&it->src, p) : -1;
+	k->slabel = it->has_src ? sort_label(p, &it->src) : -1;
+	k->flags = it->has_src ? it->src_flags : 0;
+	k->cpl = sort_common_prefix(it);
+}
+
+static bool rule9_applies(const struct sort_key *a, const struct sort_key *b,
+			  enum conf_rule9 mode)
+{
+	if (!a->usable || !b->usable || a->v4 != b->v4)
+		return false;
+	if (mode == CONF_RULE9_NONE)
+		return false;
+	return mode != CONF_RULE9_IPV6 || !a->v4;
+}
+
+/* <0: a first, >0: b first, 0: rule 10.  *rule gets the deciding rule. */
+static int cmp_keys(const struct sort_key *a, const struct sort_key *b,
+		    enum conf_rule9 mode, sort_rule *rule)
+{
+	int r = 0;
+	bool both = a->usable && b->usable;
+	unsigned fa = a->flags, fb = b->flags;
+
+#define DECIDE(n, expr)              \
+	do {                         \
+		r = (expr);          \
+		if (r) {             \
+			*rule = (n); \
+			return r;    \
+		}                    \
+	} while (0)
+	/* 1: avoid unusable destinations (no source) */
+	DECIDE(1, (int)b->usable - (int)a->usable);
+	if (both) {
+		/* 2: prefer matching scope */
+		DECIDE(2, (int)(b->dscope == b->sscope) -
+				  (int)(a->dscope == a->sscope));
+		/* 3: avoid deprecated sources */
+		DECIDE(3, (int)!!(fa & SORT_SRC_DEPRECATED) -
+				  (int)!!(fb & SORT_SRC_DEPRECATED));
+		/* 4: prefer home addresses */
+		DECIDE(4, (int)!!(fb & SORT_SRC_HOME) -
+				  (int)!!(fa & SORT_SRC_HOME));
+		/* 5: prefer matching label */
+		DECIDE(5, (int)(b->dlabel == b->slabel) -
+				  (int)(a->dlabel == a->slabel));
+	}
+	/* 6: prefer higher precedence */
+	DECIDE(6, (b->prec > a->prec) - (b->prec < a->prec));
+	/* 7: prefer native transport */
+	if (both)
+		DECIDE(7, (int)!!(fa & SORT_SRC_TUNNEL) -
+				  (int)!!(fb & SORT_SRC_TUNNEL));
+	/* 8: prefer smaller scope */
+	DECIDE(8, (a->dscope > b->dscope) - (a->dscope < b->dscope));
+	/* 9: longest matching prefix, capped at the source's prefix length
+	 * (section 2.2), both families unless rfcres-rule9 says otherwise */
+	if (rule9_applies(a, b, mode))
+		DECIDE(9, (b->cpl > a->cpl) - (b->cpl < a->cpl));
+#undef DECIDE
+	/* 10: leave the order unchanged */
+	*rule = SORT_RULE_KEPT;
+	return 0;
+}
+
+/* Stable bottom-up merge sort of idx[] by keys; tmp has n slots. */
+static void merge_sort(size_t *idx, size_t *tmp, size_t n,
+		       const struct sort_key *keys, enum conf_rule9 mode)
+{
+	sort_rule dummy;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi) {
+				/* ties take the left run: stable */
+				if (cmp_keys(&keys[idx[j]], &keys[idx[i]], mode,
+					     &dummy) < 0)
+					tmp[k++] = idx[j++];
+				else
+					tmp[k++] = idx[i++];
+			}
+			while (i < mid)
+				tmp[k++] = idx[i++];
+			while (j < hi)
+				tmp[k++] = idx[j++];
+		}
+		memcpy(idx, tmp, n * sizeof *idx);
+		if (w > SIZE_MAX / 2)
+			break;
+	}
+}
+
+/* Without memory: stable insertion sort computing keys on the fly. */
+static void insertion_sort(struct sort_item *items, size_t n,
+			   const struct conf_policy *p, enum conf_rule9 mode)
+{
+	sort_rule dummy;
+	for (size_t i = 1; i < n; i++) {
+		struct sort_item cur = items[i];
+		struct sort_key kc, kp;
+		make_key(&cur, p, &kc);
+		size_t j = i;
+		while (j > 0) {
+			make_key(&items[j - 1], p, &kp);
+			if (cmp_keys(&kc, &kp, mode, &dummy) >= 0)
+				break;
+			items[j] = items[j - 1];
+			j--;
+		}
+		items[j] = cur;
+	}
+}
+
+static void fill_why(const struct sort_item *items, size_t n,
+		     const struct conf_policy *p, enum conf_rule9 mode,
+		     sort_rule *why)
+{
+	struct sort_key ka, kb;
+	if (n == 0)
+		return;
+	make_key(&items[0], p, &ka);
+	for (size_t i = 0; i + 1 < n; i++) {
+		make_key(&items[i + 1], p, &kb);
+		cmp_keys(&ka, &kb, mode, &why[i]);
+		ka = kb;
+	}
+}
+
+void sort_destinations(struct sort_item *items, size_t n,
+		       const struct conf_policy *policy, sort_rule *why)
+{
+	const struct conf_policy *p = pol(policy);
+	enum conf_rule9 mode = p->rule9;
+	if (n < 2) {
+		return;
+	}
+	struct sort_key *keys = NULL;
+	size_t *idx = NULL;
+	struct sort_item *out = NULL;
+	if (n <= SIZE_MAX / (sizeof *keys + 2 * sizeof *idx + sizeof *out)) {
+		keys = malloc(n * sizeof *keys);
+		idx = malloc(2 * n * sizeof *idx);
+		out = malloc(n * sizeof *out);
+	}
+	if (!keys || !idx || !out) {
+		insertion_sort(items, n, p, mode);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			make_key(&items[i], p, &keys[i]);
+			idx[i] = i;
+		}
+		merge_sort(idx, idx + n, n, keys, mode);
+		for (size_t i = 0; i < n; i++)
+			out[i] = items[idx[i]];
+		memcpy(items, out, n * sizeof *items);
+	}
+	free(keys);
+	free(idx);
+	free(out);
+	if (why)
+		fill_why(items, n, p, mode, why);
+}
+
+/* ---- explanations and trace ----------------------------------------------- */
+
+static const char *src_desc(const struct sort_item *it, char *buf, size_t len)
+{
+	return it->has_src ? sort_addr_str(&it->src, 0, buf, len) : "none";
+}
+
+const char *sort_explain(const struct sort_item *a, const struct sort_item *b,
+			 sort_rule r, const struct conf_policy *policy,
+			 char *buf, size_t len)
+{
+	const struct conf_policy *p = pol(policy);
+	struct sort_key ka, kb;
+	char sa[SORT_ADDRSTRLEN], sb[SORT_ADDRSTRLEN];
+	make_key(a, p, &ka);
+	make_key(b, p, &kb);
+	src_desc(a, sa, sizeof sa);
+	src_desc(b, sb, sizeof sb);
+
+	switch (r) {
+	case 1:
+		snprintf(buf, len, "avoid unusable destinations: no source "
+			 "address for the second");
+		break;
+	case 2:
+		snprintf(buf, len, "prefer matching scope: 0x%x vs source 0x%x, "
+			 "0x%x vs source 0x%x", (unsigned)ka.dscope,
+			 (unsigned)ka.sscope, (unsigned)kb.dscope,
+			 (unsigned)kb.sscope);
+		break;
+	case 3:
+		snprintf(buf, len, "avoid deprecated addresses: source %s is "
+			 "deprecated", sb);
+		break;
+	case 4:
+		snprintf(buf, len, "prefer home addresses: source %s is a home "
+			 "address", sa);
+		break;
+	case 5:
+		snprintf(buf, len, "prefer matching label: label %d vs source "
+			 "%d, label %d vs source %d", ka.dlabel, ka.slabel,
+			 kb.dlabel, kb.slabel);
+		break;
+	case 6:
+		snprintf(buf, len, "prefer higher precedence: %d vs %d",
+			 ka.prec, kb.prec);
+		break;
+	case 7:
+		snprintf(buf, len, "prefer native transport: source %s is on a "
+			 "tunnel", sb);
+		break;
+	case 8:
+		snprintf(buf, len, "prefer smaller scope: 0x%x vs 0x%x",
+			 (unsigned)ka.dscope, (unsigned)kb.dscope);
+		break;
+	case 9:
+		if (plen_cap(a) == plen_cap(b))
+			snprintf(buf, len, "longest matching prefix: %u vs %u "
+				 "bits, capped at /%u", ka.cpl, kb.cpl,
+				 plen_cap(a));
+		else
+			snprintf(buf, len, "longest matching prefix: %u vs %u "
+				 "bits, capped at /%u and /%u", ka.cpl, kb.cpl,
+				 plen_cap(a), plen_cap(b));
+		break;
+	default:
+		if (ka.usable && kb.usable && ka.v4 == kb.v4 &&
+		    ka.cpl != kb.cpl && !rule9_applies(&ka, &kb, p->rule9))
+			snprintf(buf, len, "input order kept: rule 9 (%u vs %u "
+				 "bits) disabled by rfcres-rule9 %s", ka.cpl,
+				 kb.cpl, p->rule9 == CONF_RULE9_NONE ? "none"
+								     : "ipv6");
+		else
+			snprintf(buf, len, "no rule applies: input order kept");
+		break;
+	}
+	return buf;
+}
+
+void sort_trace(const struct sort_item *items, size_t n, const sort_rule *why)
+{
+	if (!trace_on() || !why)
+		return;
+	char a[SORT_ADDRSTRLEN], b[SORT_ADDRSTRLEN];
+	for (size_t i = 0; i + 1 < n; i++)
+		TRACE(RFCRES_TRACE_SORT, "sort.pair", "a=%s b=%s rule=%u",
+		      sort_addr_str(&items[i].dst, items[i].dst_scope_id, a,
+				    sizeof a),
+		      sort_addr_str(&items[i + 1].dst, items[i + 1].dst_scope_id,
+				    b, sizeof b),
+		      (unsigned)why[i]);
+}
+
+/* ---- source attributes from the inventory --------------------------------- */
+
+static bool tunnel_link(unsigned short type)
+{
+	/* 6in4 (sit), ipip, ip6tnl: encapsulating transition mechanisms
+	 * (RFC 6724 rule 7) */
+	return type == ARPHRD_SIT || type == ARPHRD_TUNNEL ||
+	       type == ARPHRD_TUNNEL6;
+}
+
+void sort_source_attrs(const struct ifaddr_entry *e, bool ipv4,
+		       struct sort_item *it)
+{
+	it->src_flags = 0;
+	if (!e) {
+		it->src_plen = ipv4 ? 0 : 64;
+		return;
+	}
+	unsigned max = e->family == AF_INET ? 32 : 128;
+	it->src_plen = e->plen > max ? max : e->plen;
+	if (e->flags & IFADDR_F_DEPRECATED)
+		it->src_flags |= SORT_SRC_DEPRECATED;
+	if (e->flags & IFADDR_F_TEMPORARY)
+		it->src_flags |= SORT_SRC_TEMPORARY;
+	if (e->flags & IFADDR_F_HOME)
+		it->src_flags |= SORT_SRC_HOME;
+	if ((e->flags & IFADDR_F_TUNNEL) || tunnel_link(e->link_type))
+		it->src_flags |= SORT_SRC_TUNNEL;
+}
+
+static void entry_addr(const struct ifaddr_entry *e, struct in6_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (e->family == AF_INET) {
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], e->addr, 4);
+	} else {
+		memcpy(a->s6_addr, e->addr, 16);
+	}
+}
+
+static const struct ifaddr_entry *inv_find(const struct ifaddr_inv *inv,
+					   const struct in6_addr *a)
+{
+	if (!inv)
+		return NULL;
+	int fam = is_v4(a) ? AF_INET : AF_INET6;
+	const void *raw = fam == AF_INET ? (const void *)&a->s6_addr[12]
+					 : (const void *)a->s6_addr;
+	size_t alen = fam == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < inv->n; i++)
+		if (inv->v[i].family == fam &&
+		    memcmp(inv->v[i].addr, raw, alen) == 0)
+			return &inv->v[i];
+	return NULL;
+}
+
+/* ---- source selection in user space (RFC 6724 section 5) ---------------- */
+
+struct cand {
+	const struct ifaddr_entry *e;
+	struct in6_addr a;
+	int scope, label;
+	unsigned cpl;
+};
+
+/* >0 when y is the better source for d than x. */
+static int cmp_source(const struct cand *x, const struct cand *y,
+		      const struct in6_addr *d, int dscope, int dlabel,
+		      uint32_t oif)
+{
+	/* 1: prefer same address */
+	bool sx = memcmp(&x->a, d, sizeof *d) == 0;
+	bool sy = memcmp(&y->a, d, sizeof *d) == 0;
+	if (sx != sy)
+		return sy ? 1 : -1;
+	/* 2: prefer appropriate scope */
+	if (x->scope < y->scope)
+		return x->scope < dscope ? 1 : -1;
+	if (y->scope < x->scope)
+		return y->scope < dscope ? -1 : 1;
+	/* 3: avoid deprecated addresses */
+	bool dx = x->e->flags & IFADDR_F_DEPRECATED;
+	bool dy = y->e->flags & IFADDR_F_DEPRECATED;
+	if (dx != dy)
+		return dx ? 1 : -1;
+	/* 4: prefer home addresses */
+	bool hx = x->e->flags & IFADDR_F_HOME, hy = y->e->flags & IFADDR_F_HOME;
+	if (hx != hy)
+		return hy ? 1 : -1;
+	/* 5: prefer the outgoing interface (known only from the zone) */
+	if (oif) {
+		bool ox = x->e->ifindex == oif, oy = y->e->ifindex == oif;
+		if (ox != oy)
+			return oy ? 1 : -1;
+	}
+	/* 5.5 (next-hop's prefix) needs router knowledge: skipped */
+	/* 6: prefer matching label */
+	bool lx = x->label == dlabel, ly = y->label == dlabel;
+	if (lx != ly)
+		return ly ? 1 : -1;
+	/* 7: prefer temporary addresses */
+	bool tx = x->e->flags & IFADDR_F_TEMPORARY;
+	bool ty = y->e->flags & IFADDR_F_TEMPORARY;
+	if (tx != ty)
+		return ty ? 1 : -1;
+	/* 8: longest matching prefix (capped, section 2.2) */
+	if (x->cpl != y->cpl)
+		return y->cpl > x->cpl ? 1 : -1;
+	return 0;
+}
+
+static bool make_cand(const struct ifaddr_entry *e, const struct in6_addr *d,
+		      uint32_t scope_id, const struct conf_policy *p,
+		      struct cand *c)
+{
+	bool v4 = is_v4(d);
+	if (e->family != (v4 ? AF_INET : AF_INET6))
+		return false;
+	if (e->flags & (IFADDR_F_TENTATIVE | IFADDR_F_DADFAILED))
+		return false;
+	entry_addr(e, &c->a);
+	/* never multicast or unspecified (section 4) */
+	if (v4 ? (v4_host(&c->a) == 0 || (c->a.s6_addr[12] & 0xf0) == 0xe0)
+	       : (IN6_IS_ADDR_MULTICAST(&c->a) ||
+		  IN6_IS_ADDR_UNSPECIFIED(&c->a)))
+		return false;
+	/* a loopback source only reaches loopback (Linux drops it as a
+	 * martian elsewhere) */
+	if (is_loopback(&c->a) && !is_loopback(d))
+		return false;
+	/* link-scoped destinations: only the zone's interface (section 4) */
+	if (needs_zone(d) && e->ifindex != scope_id)
+		return false;
+	c->e = e;
+	c->scope = sort_scope(&c->a, p);
+	c->label = sort_label(p, &c->a);
+	struct sort_item tmp = { .dst = *d, .has_src = true, .src = c->a,
+				 .src_plen = e->plen };
+	c->cpl = sort_common_prefix(&tmp);
+	return true;
+}
+
+bool sort_select_source(const struct in6_addr *dst, uint32_t dst_scope_id,
+			const struct ifaddr_inv *inv,
+			const struct conf_policy *policy, struct sort_item *out)
+{
+	const struct conf_policy *p = pol(policy);
+	out->dst = *dst;
+	out->dst_scope_id = dst_scope_id;
+	out->has_src = false;
+	memset(&out->src, 0, sizeof out->src);
+	out->src_plen = 0;
+	out->src_flags = 0;
+	if (!inv || (needs_zone(dst) && dst_scope_id == 0))
+		return false;
+	int dscope = sort_scope(dst, p), dlabel = sort_label(p, dst);
+	struct cand best, c;
+	bool have = false;
+	for (size_t i = 0; i < inv->n; i++) {
+		if (!make_cand(&inv->v[i], dst, dst_scope_id, p, &c))
+			continue;
+		if (!have || cmp_source(&best, &c, dst, dscope, dlabel,
+					dst_scope_id) > 0) {
+			best = c;
+			have = true;
+		}
+	}
+	if (!have)
+		return false;
+	out->has_src = true;
+	out->src = best.a;
+	sort_source_attrs(best.e, is_v4(dst), out);
+	return true;
+}
+
+/* ---- source probe through the kernel ------------------------------------- */
+
+struct probe {
+	struct in6_addr dst;
+	uint32_t scope_id;
+	bool done;   /* answered (with or without a source) */
+	bool nl_answered;
+	bool has;
+	bool via_nl;
+	struct in6_addr src;
+};
+
+static int cmp_dst(const struct sort_item *a, const struct sort_item *b)
+{
+	int c = memcmp(&a->dst, &b->dst, sizeof a->dst);
+	if (c)
+		return c;
+	return (a->dst_scope_id > b->dst_scope_id) -
+	       (a->dst_scope_id < b->dst_scope_id);
+}
+
+/* Groups identical destinations: ord[] lists item indexes sorted by
+ * (dst, zone); returns the number of distinct ones in u[] and the group
+ * of each item in grp[]. */
+static size_t dedupe(const struct sort_item *items, size_t n, size_t *ord,
+		     size_t *tmp, size_t *grp, struct probe *u)
+{
+	/* merge sort of indexes (qsort has no context argument in C11) */
+	for (size_t i = 0; i < n; i++)
+		ord[i] = i;
+	for (size_t w = 1; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t mid = lo + w < n ? lo + w : n;
+			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi)
+				tmp[k++] = cmp_dst(&items[ord[j]],
+						   &items[ord[i]]) < 0
+						   ? ord[j++]
+						   : ord[i++];
+			while (i < mid)
+				tmp[k++] = ord[i++];
+			while (j < hi)
+				tmp[k++] = ord[j++];
+		}
+		memcpy(ord, tmp, n * sizeof *ord);
+		if (w > SIZE_MAX / 2)
+			break;
+	}
+	size_t nu = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct sort_item *it = &items[ord[i]];
+		if (i == 0 || cmp_dst(it, &items[ord[i - 1]]) != 0) {
+			memset(&u[nu], 0, sizeof u[nu]);
+			u[nu].dst = it->dst;
+			u[nu].scope_id = it->dst_scope_id;
+			nu++;
+		}
+		grp[ord[i]] = nu - 1;
+	}
+	return nu;
+}
+
+/* UDP: connect() picks the route and source without sending anything. */
+struct udp_probe {
+	int fd[2];          /* [0] AF_INET, [1] AF_INET6 */
+	bool connected[2];
+	int err;            /* first socket() failure, -errno */
+};
+
+static void udp_probe_one(struct udp_probe *up, struct probe *pr)
+{
+	bool v4 = is_v4(&pr->dst);
+	int f = v4 ? 0 : 1;
+	pr->done = true;
+	if (needs_zone(&pr->dst) && pr->scope_id == 0)
+		return; /* connect() would say EINVAL */
+	if (up->fd[f] < 0) {
+		up->fd[f] = rfcres_sys.socket(v4 ? AF_INET : AF_INET6,
+					      SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (up->fd[f] < 0) {
+			if (!up->err)
+				up->err = -errno;
+			return;
+		}
+	}
+	if (up->connected[f]) {
+		/* A connected UDP socket keeps its source address across a
+		 * re-connect (ip4/ip6 datagram connect only fill an unset
+		 * one): dissolve the association first. */
+		struct sockaddr_in6 un;
+		memset(&un, 0, sizeof un);
+		un.sin6_family = AF_UNSPEC;
+		rfcres_sys.connect(up->fd[f], (struct sockaddr *)&un,
+				   sizeof un);
+		up->connected[f] = false;
+	}
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in sin;
+		struct sockaddr_in6 sin6;
+	} sa, me;
+	socklen_t len;
+	memset(&sa, 0, sizeof sa);
+	if (v4) {
+		sa.sin.sin_family = AF_INET;
+		sa.sin.sin_port = htons(9);
+		memcpy(&sa.sin.sin_addr, &pr->dst.s6_addr[12], 4);
+		len = sizeof sa.sin;
+	} else {
+		sa.sin6.sin6_family = AF_INET6;
+		sa.sin6.sin6_port = htons(9);
+		sa.sin6.sin6_addr = pr->dst;
+		sa.sin6.sin6_scope_id = pr->scope_id;
+		len = sizeof sa.sin6;
+	}
+	if (rfcres_sys.connect(up->fd[f], &sa.sa, len) != 0)
+		return; /* unreachable: no source (rule 1) */
+	up->connected[f] = true;
+	len = sizeof me;
+	memset(&me, 0, sizeof me);
+	if (rfcres_sys.getsockname(up->fd[f], &me.sa, &len) != 0)
+		return;
+	if (v4 && me.sa.sa_family == AF_INET && len >= sizeof me.sin) {
+		memset(&pr->src, 0, sizeof pr->src);
+		pr->src.s6_addr[10] = pr->src.s6_addr[11] = 0xff;
+		memcpy(&pr->src.s6_addr[12], &me.sin.sin_addr, 4);
+		pr->has = v4_host(&pr->src) != 0;
+	} else if (!v4 && me.sa.sa_family == AF_INET6 &&
+		   len >= sizeof me.sin6) {
+		pr->src = me.sin6.sin6_addr;
+		pr->has = !IN6_IS_ADDR_UNSPECIFIED(&pr->src);
+	}
+}
+
+#ifdef SORT_HAVE_NETLINK
+#define NL_BATCH 32
+#define NL_RX_SIZE 8192
+
+struct nl_req {
+	struct nlmsghdr nh;
+	struct rtmsg rt;
+	unsigned char attrs[RTA_SPACE(16) + RTA_SPACE(4)];
+};
+
+static size_t nl_put_attr(unsigned char *at, unsigned short type,
+			  const void *data, size_t len)
+{
+	struct rtattr rta = { .rta_len = (unsigned short)RTA_LENGTH(len),
+			      .rta_type = type };
+	memcpy(at, &rta, sizeof rta);
+	memcpy(at + RTA_LENGTH(0), data, len);
+	return RTA_SPACE(len);
+}
+
+static void nl_build(struct nl_req *q, const struct probe *pr, uint32_t seq)
+{
+	bool v4 = is_v4(&pr->dst);
+	memset(q, 0, sizeof *q);
+	q->nh.nlmsg_type = RTM_GETROUTE;
+	q->nh.nlmsg_flags = NLM_F_REQUEST;
+	q->nh.nlmsg_seq = seq;
+	q->rt.rtm_family = v4 ? AF_INET : AF_INET6;
+	q->rt.rtm_dst_len = v4 ? 32 : 128;
+	size_t off = nl_put_attr(q->attrs, RTA_DST,
+				 v4 ? (const void *)&pr->dst.s6_addr[12]
+				    : (const void *)pr->dst.s6_addr,
+				 v4 ? 4 : 16);
+	if (needs_zone(&pr->dst)) {
+		uint32_t oif = pr->scope_id;
+		off += nl_put_attr(q->attrs + off, RTA_OIF, &oif, sizeof oif);
+	}
+	q->nh.nlmsg_len = (uint32_t)(NLMSG_SPACE(sizeof(struct rtmsg)) + off);
+}
+
+/* Route lookup failures that are final answers (connect() would fail the
+ * same way); anything else goes to the UDP probe. */
+static bool nl_final_error(int e)
+{
+	return e == ENETUNREACH || e == EHOSTUNREACH || e == EACCES ||
+	       e == EADDRNOTAVAIL;
+}
+
+/* One reply; returns true when it answered its probe. */
+static bool nl_take(const struct nlmsghdr *nh, struct probe *pr)
+{
+	bool v4 = is_v4(&pr->dst);
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+			return false;
+		const struct nlmsgerr *er = NLMSG_DATA(nh);
+		if (er->error < 0 && nl_final_error(-er->error)) {
+			pr->done = true;
+			pr->via_nl = true;
+		}
+		return true;
+	}
+	if (nh->nlmsg_type != RTM_NEWROUTE ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return false;
+	const struct rtmsg *rt = NLMSG_DATA(nh);
+	if (rt->rtm_family != (v4 ? AF_INET : AF_INET6))
+		return false;
+	size_t alen = v4 ? 4 : 16;
+	const void *want = v4 ? (const void *)&pr->dst.s6_addr[12]
+			      : (const void *)pr->dst.s6_addr;
+	int left = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof *rt));
+	const struct rtattr *a = RTM_RTA(rt);
+	const void *pref = NULL;
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		if (RTA_PAYLOAD(a) != alen)
+			continue;
+		if (a->rta_type == RTA_DST && memcmp(RTA_DATA(a), want, alen))
+			return false; /* not our destination: ignore */
+		if (a->rta_type == RTA_PREFSRC)
+			pref = RTA_DATA(a);
+	}
+	if (!pref)
+		return true; /* no preferred source: UDP probe decides */
+	memset(&pr->src, 0, sizeof pr->src);
+	if (v4) {
+		pr->src.s6_addr[10] = pr->src.s6_addr[11] = 0xff;
+		memcpy(&pr->src.s6_addr[12], pref, 4);
+		pr->has = v4_host(&pr->src) != 0;
+	} else {
+		memcpy(pr->src.s6_addr, pref, 16);
+		pr->has = !IN6_IS_ADDR_UNSPECIFIED(&pr->src);
+	}
+	pr->done = pr->has;
+	pr->via_nl = pr->has;
+	return true;
+}
+
+/* Reads replies for probes [first, first + cnt) (sequence = index + 1)
+ * until all arrived; rtnetlink answers inside sendmsg(), so a short wait
+ * only covers unusual kernels.  Returns false on overrun or error. */
+static bool nl_collect(int fd, struct probe *u, size_t first, size_t cnt,
+		       size_t expect, unsigned char *rx)
+{
+	size_t outstanding = expect;
+	bool waited = false;
+	unsigned guard = 0;
+	while (outstanding > 0 && guard++ < 4 * cnt + 8) {
+		struct sockaddr_nl from;
+		struct iovec iov = { rx, NL_RX_SIZE };
+		struct msghdr msg = { .msg_name = &from,
+				      .msg_namelen = sizeof from,
+				      .msg_iov = &iov,
+				      .msg_iovlen = 1 };
+		ssize_t r = rfcres_sys.recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return false; /* ENOBUFS: replies lost */
+			if (waited)
+				return false;
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			rfcres_sys.poll(&pfd, 1, 200);
+			waited = true;
+			continue;
+		}
+		if (msg.msg_namelen < sizeof from || from.nl_pid != 0 ||
+		    (msg.msg_flags & MSG_TRUNC))
+			continue;
+		/* NLMSG_OK by hand: the macro mixes signedness */
+		size_t left = (size_t)r, off = 0;
+		while (left - off >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh = (const void *)(rx + off);
+			if (nh->nlmsg_len < sizeof *nh ||
+			    nh->nlmsg_len > left - off)
+				break;
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+			if (off > left)
+				off = left; /* last message unpadded */
+			uint32_t s = nh->nlmsg_seq;
+			if (s <= first || s > first + cnt || u[s - 1].nl_answered)
+				continue;
+			if (nl_take(nh, &u[s - 1])) {
+				u[s - 1].nl_answered = true;
+				outstanding--;
+			}
+		}
+	}
+	return outstanding == 0;
+}
+
+/* Batched RTM_GETROUTE: one sendmsg per NL_BATCH destinations.  Returns
+ * false when netlink is unusable (the UDP probe then does everything). */
+static bool nl_probe(struct probe *u, size_t nu)
+{
+	int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+				   NETLINK_ROUTE);
+	if (fd < 0)
+		return false;
+	struct nl_req *reqs = malloc(NL_BATCH * sizeof *reqs);
+	unsigned char *rx = malloc(NL_RX_SIZE);
+	bool ok = reqs && rx;
+	for (size_t first = 0; ok && first < nu; first += NL_BATCH) {
+		size_t cnt = nu - first < NL_BATCH ? nu - first : NL_BATCH;
+		struct iovec iov[NL_BATCH];
+		size_t niov = 0;
+		for (size_t i = 0; i < cnt; i++) {
+			struct probe *pr = &u[first + i];
+			if (needs_zone(&pr->dst) && pr->scope_id == 0) {
+				pr->done = true; /* connect() says EINVAL */
+				continue;
+			}
+			nl_build(&reqs[niov], pr, (uint32_t)(first + i + 1));
+			iov[niov].iov_base = &reqs[niov];
+			iov[niov].iov_len = reqs[niov].nh.nlmsg_len;
+			niov++;
+		}
+		if (niov == 0)
+			continue;
+		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+		struct msghdr msg = { .msg_name = &kernel,
+				      .msg_namelen = sizeof kernel,
+				      .msg_iov = iov,
+				      .msg_iovlen = niov };
+		ssize_t s;
+		do
+			s = rfcres_sys.sendmsg(fd, &msg, 0);
+		while (s < 0 && errno == EINTR);
+		if (s < 0) {
+			ok = false;
+			break;
+		}
+		/* some replies lost: the rest fall back, keep going */
+		nl_collect(fd, u, first, cnt, niov, rx);
+	}
+	free(reqs);
+	free(rx);
+	rfcres_sys.close(fd);
+	return ok;
+}
+#else
+static bool nl_probe(struct probe *u, size_t nu)
+{
+	(void)u;
+	(void)nu;
+	return false;
+}
+#endif
+
+/* How the source was learned; gai.c reports the chosen source itself
+ * ("sort.source dst= src= plen= flags="). */
+static void trace_probe(const struct sort_item *it, const struct probe *pr)
+{
+	char d[SORT_ADDRSTRLEN], s[SORT_ADDRSTRLEN];
+	TRACE(RFCRES_TRACE_SORT, "sort.probe", "dst=%s src=%s via=%s",
+	      sort_addr_str(&pr->dst, pr->scope_id, d, sizeof d),
+	      it->has_src ? sort_addr_str(&it->src, 0, s, sizeof s) : "none",
+	      pr->via_nl ? "netlink" : "udp");
+}
+
+int sort_probe_sources(struct sort_item *items, size_t n,
+		       const struct ifaddr_inv *inv)
+{
+	for (size_t i = 0; i < n; i++) {
+		items[i].has_src = false;
+		memset(&items[i].src, 0, sizeof items[i].src);
+		items[i].src_plen = 0;
+		items[i].src_flags = 0;
+	}
+	if (n == 0)
+		return 0;
+	if (n > SIZE_MAX / (3 * sizeof(size_t) + sizeof(struct probe)))
+		return -ENOMEM;
+	size_t *ord = malloc(3 * n * sizeof *ord);
+	struct probe *u = malloc(n * sizeof *u);
+	if (!ord || !u) {
+		free(ord);
+		free(u);
+		return -ENOMEM;
+	}
+	size_t *grp = ord + 2 * n;
+	size_t nu = dedupe(items, n, ord, ord + n, grp, u);
+
+	/* One distinct destination: connect + getsockname is as cheap. */
+	if (nu >= 2)
+		nl_probe(u, nu);
+	struct udp_probe up = { .fd = { -1, -1 } };
+	for (size_t i = 0; i < nu; i++)
+		if (!u[i].done)
+			udp_probe_one(&up, &u[i]);
+	for (int f = 0; f < 2; f++)
+		if (up.fd[f] >= 0)
+			rfcres_sys.close(up.fd[f]);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct probe *pr = &u[grp[i]];
+		if (!pr->has)
+			continue;
+		items[i].has_src = true;
+		items[i].src = pr->src;
+		sort_source_attrs(inv_find(inv, &pr->src), is_v4(&pr->dst),
+				  &items[i]);
+	}
+	if (trace_on()) {
+		/* once per distinct destination: the first item of its group */
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || grp[ord[i]] != grp[ord[i - 1]])
+				trace_probe(&items[ord[i]], &u[grp[ord[i]]]);
+	}
+	free(ord);
+	free(u);
+	return up.err;
+}
