@@ -8,6 +8,7 @@
 #define RFCRES_FUZZ_COMMON_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,8 @@ static inline ssize_t fuzz_getrandom(void *buf, size_t len, unsigned flags)
 
 /* Every event is rendered and each field walked: catches fields that are
  * not NUL-terminated or a formatter reading past its buffer. */
+static int fuzz_trace_print; /* RFCRES_FUZZ_TRACE=1: events to stderr */
+
 static inline void fuzz_trace_hook(const struct rfcres_trace_event *ev,
 				   void *arg)
 {
@@ -65,6 +68,8 @@ static inline void fuzz_trace_hook(const struct rfcres_trace_event *ev,
 	char line[1400];
 	int n = rfcres_trace_format(ev, line, sizeof line);
 	FUZZ_CHECK(n >= 0);
+	if (fuzz_trace_print)
+		fprintf(stderr, "%s\n", line);
 	for (size_t i = 0; i < ev->nfields; i++)
 		*sum += strlen(ev->fields[i].key) + strlen(ev->fields[i].value);
 }
@@ -74,6 +79,8 @@ static unsigned long fuzz_trace_sum;
 static inline void fuzz_sys_init(void)
 {
 	sys_reset();
+	const char *p = getenv("RFCRES_FUZZ_TRACE");
+	fuzz_trace_print = p && *p == '1';
 	rfcres_sys.getenv = fuzz_getenv_none;
 	rfcres_sys.if_nametoindex = fuzz_if_nametoindex;
 	rfcres_sys.if_indextoname = fuzz_if_indextoname;

@@ -124,3 +124,231 @@ SERVICES["long"] = "".join(
     for proto in ("tcp", "udp"))
 for k, v in SERVICES.items():
     write("services", k, v)
+
+
+# ---------------------------------------------------------------- DNS
+A, CNAME, SOA, PTR, AAAA, OPT = 1, 5, 6, 12, 28, 41
+NOERROR, FORMERR, SERVFAIL, NXDOMAIN, REFUSED = 0, 1, 2, 3, 5
+
+
+def wname(text):
+    if text in ("", "."):
+        return b"\0"
+    out = b""
+    for label in text.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def hdr(qid=0x1234, rcode=NOERROR, qd=1, an=0, ns=0, ar=0, qr=True,
+        tc=False, aa=True, opcode=0):
+    b2 = (0x80 if qr else 0) | (opcode << 3) | (0x04 if aa else 0) | \
+        (0x02 if tc else 0) | 0x01
+    b3 = 0x80 | rcode
+    return struct.pack(">HBBHHHH", qid, b2, b3, qd, an, ns, ar)
+
+
+def question(name, qtype):
+    return wname(name) + struct.pack(">HH", qtype, 1)
+
+
+def rr(owner, rtype, rdata, ttl=300, rclass=1, rdlen=None):
+    if isinstance(owner, str):
+        owner = wname(owner)
+    n = len(rdata) if rdlen is None else rdlen
+    return owner + struct.pack(">HHIH", rtype, rclass, ttl, n) + rdata
+
+
+PQ = b"\xc0\x0c"  # pointer to the question name
+
+
+def a(i):
+    return bytes([192, 0, 2, i & 255])
+
+
+def aaaa(i):
+    return bytes.fromhex("20010db8000000000000000000000000")[:14] + \
+        struct.pack(">H", i & 0xffff)
+
+
+def reply(name, qtype, answers=(), rcode=NOERROR, tc=False, an=None,
+          ns=b"", nscount=0, ar=b"", arcount=0, qid=0x1234, qd=1, **kw):
+    answers = list(answers)
+    return hdr(qid, rcode, qd, len(answers) if an is None else an,
+               nscount, arcount, tc=tc, **kw) + \
+        (question(name, qtype) if qd else b"") + b"".join(answers) + ns + ar
+
+
+W = "www.example.com"
+SOA_RR = rr("example.com", SOA, wname("ns.example.com") +
+            wname("hostmaster.example.com") + struct.pack(">IIIII", 1, 2, 3, 4, 60))
+OPT_RR = b"\0" + struct.pack(">HHIH", OPT, 1232, 0, 0)
+
+WIRE = {
+    "a": reply(W, A, [rr(PQ, A, a(1)), rr(PQ, A, a(2))]),
+    "aaaa": reply(W, AAAA, [rr(PQ, AAAA, aaaa(1))]),
+    "a_uppercase_q": reply("WWW.Example.COM", A, [rr(PQ, A, a(1))]),
+    "cname_chain": reply(W, A, [rr(PQ, CNAME, wname("cdn.example.net")),
+                                rr("cdn.example.net", CNAME, wname("edge.example.net")),
+                                rr("edge.example.net", A, a(7)),
+                                rr("edge.example.net", A, a(8))]),
+    "cname_out_of_order": reply(W, A, [rr("edge.example.net", A, a(7)),
+                                       rr("cdn.example.net", CNAME, wname("edge.example.net")),
+                                       rr(PQ, CNAME, wname("cdn.example.net"))]),
+    "ptr": reply("1.2.0.192.in-addr.arpa", PTR, [rr(PQ, PTR, wname("host.example.com"))]),
+    "nxdomain": reply(W, A, [], rcode=NXDOMAIN, ns=SOA_RR, nscount=1),
+    "nodata": reply(W, AAAA, [], ns=SOA_RR, nscount=1),
+    "servfail": reply(W, A, [], rcode=SERVFAIL),
+    "formerr_noq": hdr(rcode=FORMERR, qd=0),
+    "truncated": reply(W, A, [], tc=True),
+    "edns": reply(W, A, [rr(PQ, A, a(3))], ar=OPT_RR, arcount=1),
+    "mixed_types": reply(W, A, [rr(PQ, AAAA, aaaa(5)), rr(PQ, A, a(5)),
+                                rr(PQ, 16, b"\x05hello"), rr(PQ, A, a(6), rclass=3)]),
+    "many_a": reply(W, A, [rr(PQ, A, a(i)) for i in range(100)]),
+    # CVE-2015-7547 (glibc send_dg/send_vc): answers bigger than both
+    # buffers (2048 + the malloc'd second one)
+    "cve_2015_7547_a": reply(W, A, [rr(PQ, A, a(i)) for i in range(200)]),
+    "cve_2015_7547_aaaa": reply(W, AAAA, [rr(PQ, AAAA, aaaa(i)) for i in range(150)]),
+    # CVE-2017-15650 (musl dns_parse): counts that lie
+    "cve_2017_15650_an50": reply(W, A, [rr(PQ, A, a(1)), rr(PQ, A, a(2))], an=50),
+    "cve_2017_15650_an65535": reply(W, A, [rr(PQ, A, a(1))], an=65535),
+    "count_ar_lies": reply(W, A, [rr(PQ, A, a(1))], arcount=9),
+    # CVE-2023-32067 (c-ares read_udp_packets): zero-length datagram
+    "cve_2023_32067_empty": b"",
+    "short_hdr": hdr()[:11],
+    # compression
+    "ptr_self_loop": reply(W, A, [b"\xc0\x21" + struct.pack(">HHIH", A, 1, 60, 4) + a(1)]),
+    "ptr_two_loop": hdr(an=1) + question(W, A) + b"\x01x\xc0\x23\x01y\xc0\x21" +
+    struct.pack(">HHIH", A, 1, 60, 4) + a(1),
+    "ptr_forward": reply(W, A, [b"\xc0\x30" + struct.pack(">HHIH", A, 1, 60, 4) + a(1) +
+                                b"\x03www\x00"]),
+    "ptr_in_question": hdr() + b"\xc0\x0c" + struct.pack(">HH", A, 1),
+    "ptr_chain_long": hdr(an=1) + question(W, A) +
+    b"".join(b"\x01" + bytes([97 + i % 26]) + struct.pack(">H", 0xc000 | (0x21 + 4 * i - 4 if i else 12))
+             for i in range(40)) + struct.pack(">HHIH", A, 1, 60, 4) + a(1),
+    "label_64": reply(W, A, [b"\x40" + b"x" * 64 + b"\0" + struct.pack(">HHIH", A, 1, 60, 4) + a(1)]),
+    "label_type_0x80": reply(W, A, [b"\x80\x01" + struct.pack(">HHIH", A, 1, 60, 4) + a(1)]),
+    "name_256": reply(W, A, [rr(PQ, CNAME, b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\0")]),
+    "name_long_via_ptrs": hdr(an=1) + question(W, A) + b"\x3f" + b"b" * 63 + b"\xc0\x0c" +
+    struct.pack(">HHIH", CNAME, 1, 60, 2 + 64 * 3 + 1) + b"\x3f" + b"c" * 63 + b"\x3f" + b"d" * 63 +
+    b"\x3f" + b"e" * 63 + b"\xc0\x21",
+    "rdlength_past_end": reply(W, A, [rr(PQ, A, a(1), rdlen=400)]),
+    "a_rdlength_5": reply(W, A, [rr(PQ, A, a(1) + b"\0")]),
+    "aaaa_rdlength_4": reply(W, AAAA, [rr(PQ, AAAA, a(1))]),
+    "cname_rdata_trailing": reply(W, A, [rr(PQ, CNAME, wname("x.example") + b"junk")]),
+    "cname_loop": reply(W, A, [rr(PQ, CNAME, wname("a.example")),
+                               rr("a.example", CNAME, wname("b.example")),
+                               rr("b.example", CNAME, wname(W))]),
+    "cname_chain_17": reply(W, A, [rr(PQ, CNAME, wname("c0.example"))] +
+                            [rr("c%d.example" % i, CNAME, wname("c%d.example" % (i + 1))) for i in range(17)] +
+                            [rr("c17.example", A, a(1))]),
+    "wrong_question": reply("evil.example", A, [rr(PQ, A, a(66))]),
+    "wrong_qtype": reply(W, AAAA, [rr(PQ, A, a(66))]),
+    "qdcount_2": reply(W, A, [rr(PQ, A, a(1))], qd=2),
+    "not_response": reply(W, A, [rr(PQ, A, a(1))], qr=False),
+    "opcode_2": reply(W, A, [rr(PQ, A, a(1))], opcode=2),
+}
+for k, v in WIRE.items():
+    write("wire", k, v)
+
+# ---------------------------------------------------------------- lookups
+# byte 0 / byte 1 / records: see fuzz_lookup.c
+FIX = 8
+
+
+def rec(kind, data=b"", srv=0, fix=True):
+    ctl = kind | (srv << 4) | (FIX if fix else 0)
+    return bytes([ctl]) + struct.pack(">H", len(data)) + data
+
+
+def udp(data, srv=0, fix=True):
+    return rec(0, data, srv, fix)
+
+
+def udp_wrong_src(data, srv=0):
+    return rec(1, data, srv, True)
+
+
+def tcp(data, fix=True):
+    return rec(2, data, 0, fix)
+
+
+def tcp_raw(data):
+    return rec(3, data, 0, False)
+
+
+def tcp_eof():
+    return rec(4)
+
+
+def refused(srv):
+    return rec(5, b"", srv, False)
+
+
+def wait(units=255):
+    return rec(6, bytes([units]), 0, False)
+
+
+def lk(c0, c1, *recs):
+    return bytes([c0, c1]) + b"".join(recs)
+
+
+GA = reply(W, A, [rr(PQ, A, a(1)), rr(PQ, A, a(2))])
+GAAAA = reply(W, AAAA, [rr(PQ, AAAA, aaaa(1))])
+GOOD = (udp(GA), udp(GAAAA))
+BIG_A = WIRE["cve_2015_7547_a"]
+BIG_AAAA = WIRE["cve_2015_7547_aaaa"]
+
+LOOKUP = {
+    "both": lk(0, 0, *GOOD),
+    "a_only": lk(0, 1, udp(GA)),
+    "aaaa_only": lk(0, 2, udp(GAAAA)),
+    "ptr": lk(0, 3, udp(WIRE["ptr"])),
+    "edns": lk(4, 0, udp(WIRE["edns"]), udp(GAAAA)),
+    "formerr_edns": lk(4, 1, udp(WIRE["formerr_noq"]), udp(GA)),
+    "tc_then_tcp": lk(0, 0, udp(reply(W, A, [], tc=True)), tcp(GA), tcp(GAAAA)),
+    "tc_tcp_immediate": lk(0, 64, udp(reply(W, A, [], tc=True)), tcp(GA), tcp(GAAAA)),
+    "tc_tcp_refused": lk(1, 128, udp(reply(W, A, [], tc=True)), udp(GA, 1), udp(GAAAA, 1)),
+    # CVE-2015-7547: both answers over TCP, bigger than any fixed buffer
+    "cve_2015_7547_tcp": lk(0, 0, udp(reply(W, A, [], tc=True)), tcp(BIG_A), tcp(BIG_AAAA)),
+    "cve_2015_7547_udp": lk(4, 0, udp(BIG_A), udp(BIG_AAAA)),
+    "cve_2017_15650": lk(0, 1, udp(WIRE["cve_2017_15650_an50"]), udp(GA)),
+    "cve_2023_32067": lk(0, 0, udp(b"", fix=False), *GOOD),
+    "ptr_loop_then_good": lk(0, 1, udp(WIRE["ptr_self_loop"]), udp(WIRE["ptr_forward"]), udp(GA)),
+    "bad_rdlength_then_good": lk(0, 0, udp(WIRE["a_rdlength_5"]), udp(WIRE["aaaa_rdlength_4"]), *GOOD),
+    "cname_loop_then_good": lk(0, 1, udp(WIRE["cname_loop"]), udp(WIRE["cname_chain_17"]), udp(GA)),
+    "cname_chain": lk(0, 1, udp(WIRE["cname_chain"])),
+    "wrong_source": lk(0, 1, udp_wrong_src(GA), udp(GA)),
+    "wrong_id": lk(0, 1, udp(GA, fix=False), udp(GA)),
+    "wrong_question": lk(0, 1, udp(WIRE["wrong_question"]), udp(GA)),
+    "junk_flood": lk(0, 1, *[udp(bytes([i]) * (i % 40), fix=bool(i & 1)) for i in range(200)], udp(GA)),
+    "refused_next_server": lk(1, 0, refused(0), udp(GA, 1), udp(GAAAA, 1)),
+    "servfail_next_server": lk(1, 1, udp(reply(W, A, [], rcode=SERVFAIL)), udp(GA, 1)),
+    "timeout_next_server": lk(2, 1, wait(), wait(), udp(GA, 1)),
+    "nothing": lk(3, 0),
+    "nxdomain": lk(0, 0, udp(WIRE["nxdomain"])),
+    "nodata": lk(0, 2, udp(WIRE["nodata"])),
+    "search_nx_then_answer": lk(0, 1 | 4,
+                                udp(reply("host.corp.example", A, [], rcode=NXDOMAIN)),
+                                udp(reply("host.example.org", A, [rr(PQ, A, a(9))]))),
+    "single_request": lk(8, 0, udp(GA), udp(GAAAA)),
+    "single_request_reopen": lk(16, 0, udp(GA), wait(), udp(GAAAA)),
+    "drop_second": lk(0, 0, udp(GA), wait(), wait(), udp(GAAAA)),
+    "use_vc": lk(32, 0, tcp(GA), tcp(GAAAA)),
+    "rotate_trust_ad": lk(64 | 128 | 1, 1, udp(GA, 1), udp(GA, 0)),
+    "tcp_len0": lk(1, 1, udp(reply(W, A, [], tc=True)), tcp_raw(b"\0\0"), udp(GA, 1)),
+    "tcp_len65535": lk(1, 1, udp(reply(W, A, [], tc=True)),
+                       tcp_raw(b"\xff\xff" + GA), tcp_eof(), udp(GA, 1)),
+    "tcp_close_mid": lk(1, 1, udp(reply(W, A, [], tc=True)),
+                        tcp_raw(struct.pack(">H", len(GA)) + GA[:len(GA) // 2]), tcp_eof(), udp(GA, 1)),
+    "tcp_drip": lk(0, 1, udp(reply(W, A, [], tc=True)),
+                   *[tcp_raw(bytes([c])) for c in struct.pack(">H", len(GA))],
+                   rec(3, GA[:2], 0, True),
+                   *[tcp_raw(bytes([c])) for c in GA[2:]]),
+    "tcp_tc_again": lk(0, 1, udp(reply(W, A, [], tc=True)), tcp(reply(W, A, [], tc=True))),
+    "ipv6_server": lk(3, 0, wait(), wait(), udp(GA, 2), udp(GAAAA, 2)),
+    "no_aaaa": lk(0, 16, udp(GA)),
+    "no_tld": lk(0, 32 | 4 | 1, udp(reply("host.corp.example", A, [rr(PQ, A, a(9))]))),
+}
+for k, v in LOOKUP.items():
+    write("lookup", k, v)

@@ -10,7 +10,7 @@ endif()
 # -timeout makes a hang (one input > 10 s) a finding.
 execute_process(
   COMMAND ${FUZZER} -max_total_time=${SECONDS} -print_final_stats=1
-    -timeout=10 -rss_limit_mb=1024 -max_len=8192
+    -timeout=10 -rss_limit_mb=2048
     -artifact_prefix=${WORK}/artifacts/ ${WORK}/corpus
   RESULT_VARIABLE rc
   OUTPUT_VARIABLE out ERROR_VARIABLE out)
