@@ -8,6 +8,7 @@
 # usage: tests/bench/run.sh [--quick] [--out DIR] [--rfcres-build DIR]
 #                           [--preload NAME=LIB.so]... [--libs a,b,...]
 #                           [--budget SECONDS] [--no-install]
+#                           [--server dnsmasq|fakedns]
 # See docs/benchmark.md.
 set -uo pipefail
 
@@ -21,6 +22,7 @@ ONLY_LIBS=""
 BUDGET=""
 NO_INSTALL=0
 INNER=0
+SERVER=dnsmasq
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: [$(date +%T)] $*" >&2; }
@@ -34,13 +36,15 @@ while [ $# -gt 0 ]; do
 	--libs) ONLY_LIBS=$2; shift ;;
 	--budget) BUDGET=$2; shift ;;
 	--no-install) NO_INSTALL=1 ;;
+	--server) SERVER=$2; shift ;;
 	--inner) INNER=1 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (try --help)" ;;
 	esac
 	shift
 done
 
+case "$SERVER" in dnsmasq|fakedns) ;; *) die "--server: dnsmasq or fakedns" ;; esac
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK="$OUT/work"
@@ -57,8 +61,8 @@ if [ "$QUICK" = 1 ]; then
 	SC_COUNT=8; SC_BIG=2; CG_COUNT=8; CG_BIG=2; CG_CASES="dual tc256"
 	GROWTH_N=20000; GROWTH_OTHERS_N=5000; GROWTH_ALL=0; : "${BUDGET:=42}"
 else
-	REPS=5; TIME_S=0.35; COUNT=20000; WARM=50
-	SC_COUNT=50; SC_BIG=10; CG_COUNT=50; CG_BIG=10; CG_CASES=all
+	REPS=5; TIME_S=0.3; COUNT=20000; WARM=20
+	SC_COUNT=30; SC_BIG=6; CG_COUNT=20; CG_BIG=4; CG_CASES=all
 	GROWTH_N=100000; GROWTH_OTHERS_N=20000; GROWTH_ALL=1; : "${BUDGET:=270}"
 fi
 
@@ -199,6 +203,13 @@ outer_build() {
 		[ -f "$lib" ] || die "--preload $p: no such file"
 		addlib "$name" dyn "$BIN/bench-glibc" "$(readlink -f "$lib")" "LD_PRELOAD=$lib into the glibc program"
 	done
+	if [ "$SERVER" = fakedns ]; then
+		local fb="$WORK/build-fakedns"
+		cmake -S "$ROOT" -B "$fb" -DRFCRES_TESTS=ON >"$WORK/build-fakedns.log" 2>&1 &&
+			cmake --build "$fb" --target rfcres-fakedns -j2 >>"$WORK/build-fakedns.log" 2>&1 &&
+			cp "$fb/tests/rfcres-fakedns" "$BIN/rfcres-fakedns" ||
+			die "cannot build rfcres-fakedns (see $WORK/build-fakedns.log)"
+	fi
 	gcc "${CFLAGS_B[@]}" -o "$BIN/bench-floor" "$S/bench_floor.c" "$S/bench_common.c" -ldl ||
 		die "build failed: floor"
 	addlib floor dyn "$BIN/bench-floor" "" "bare UDP exchange, TCP on TC (no library)"
@@ -226,7 +237,11 @@ outer_build() {
 outer_versions() {
 	{
 		echo "kernel|$(uname -r)"
-		echo "dnsmasq|$(dnsmasq --version | head -1)"
+		if [ "$SERVER" = fakedns ]; then
+			echo "server|rfcres-fakedns ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))"
+		else
+			echo "server|$(dnsmasq --version | head -1 | sed 's/  Copyright.*//')"
+		fi
 		echo "cpu|$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 		echo "cores|$(nproc)"
 		echo "librfcres_commit|$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -246,7 +261,11 @@ outer_main() {
 	echo "$CASES" >"$WORK/cases.tsv"
 	say "libraries: $(cut -d'|' -f1 "$WORK/libs.tsv" | tr '\n' ' ')"
 	export BENCH_QUICK=$QUICK BENCH_BUDGET=$BUDGET
-	"${NSCMD[@]}" bash "$HERE/run.sh" --inner --out "$OUT" $([ "$QUICK" = 1 ] && echo --quick)
+	# The inner part runs from a copy: bash reads scripts as it goes, so an
+	# edit of run.sh during a run must not change the running one.
+	cp "$HERE/run.sh" "$WORK/run-inner.sh"
+	"${NSCMD[@]}" bash "$WORK/run-inner.sh" --inner --out "$OUT" --server "$SERVER" \
+		$([ "$QUICK" = 1 ] && echo --quick)
 	local rc=$?
 	[ $rc = 0 ] || die "measurement phase failed (rc=$rc)"
 	python3 "$HERE/report.py" "$OUT" || die "report failed"
@@ -256,11 +275,11 @@ outer_main() {
 # ======================================================================
 # Inner part: runs inside the private network + mount namespace.
 # ======================================================================
-DNSMASQ_PID=""
+SERVER_PID=""
 inner_cleanup() {
-	if [ -n "$DNSMASQ_PID" ]; then
-		kill "$DNSMASQ_PID" 2>/dev/null
-		wait "$DNSMASQ_PID" 2>/dev/null
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
 	fi
 }
 
@@ -340,13 +359,20 @@ inner_mounts() {
 	cmp -s /etc/resolv.conf "$ETC/resolv.conf" || return 1
 }
 
-inner_dnsmasq() {
+inner_server() {
 	local i
-	dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
-		--bind-interfaces --no-resolv --no-hosts --addn-hosts="$ETC/records" \
-		--local=/#/ --user=root --group=root --pid-file= --no-negcache \
-		--log-facility="$WORK/dnsmasq.log" >"$WORK/dnsmasq.out" 2>&1 &
-	DNSMASQ_PID=$!
+	if [ "$SERVER" = fakedns ]; then
+		# Same records in the fakedns zone format (NAME TYPE ADDRESS).
+		awk '{ print $2, ($1 ~ /:/ ? "AAAA" : "A"), $1 }' "$ETC/records" >"$ETC/records.zone"
+		"$BIN/rfcres-fakedns" --zone "$ETC/records.zone" --listen 127.0.0.1:53 \
+			--foreground >"$WORK/server.log" 2>&1 &
+	else
+		dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
+			--bind-interfaces --no-resolv --no-hosts --addn-hosts="$ETC/records" \
+			--local=/#/ --user=root --group=root --pid-file= --no-negcache \
+			--log-facility="$WORK/server.log" >"$WORK/server.out" 2>&1 &
+	fi
+	SERVER_PID=$!
 	for i in $(seq 1 50); do
 		if timeout 3 "$BIN/bench-floor" -n 1 -w 0 -c probe dual.bench.test 2>/dev/null |
 			grep -q '"errors":0'; then
@@ -354,7 +380,7 @@ inner_dnsmasq() {
 		fi
 		sleep 0.1
 	done
-	say "dnsmasq does not answer on 127.0.0.1:53 (see $WORK/dnsmasq.log)"
+	say "$SERVER does not answer on 127.0.0.1:53 (see $WORK/server.log)"
 	return 1
 }
 
@@ -411,7 +437,7 @@ inner_main() {
 	export RFCRES_RESOLV_CONF="$ETC/resolv.conf" RFCRES_HOSTS="$ETC/hosts" \
 		RFCRES_GAI_CONF="$ETC/gai.conf"
 	unset LOCALDOMAIN RES_OPTIONS HOSTALIASES RFCRES_DEBUG
-	inner_dnsmasq || exit 1
+	inner_server || exit 1
 	: >"$WORK/stderr.log"
 	mkdir -p "$WORK/strace" "$WORK/callgrind"
 	local libs rep id name fnames exp desc lib arg n have_rf=0
@@ -461,6 +487,14 @@ inner_main() {
 		done
 	done <<<"$CASES"
 
+	if [ "$GROWTH_ALL" = 1 ]; then
+		for lib in $libs; do
+			[ "$lib" = librfcres ] && continue
+			growth "$lib" "$GROWTH_OTHERS_N" 82
+		done
+	elif [ $have_rf = 0 ]; then
+		growth glibc "$GROWTH_OTHERS_N" 82 # keeps the pipeline exercised until librfcres lands
+	fi
 	say "instructions per lookup (callgrind)"
 	while IFS='|' read -r id name fnames exp desc; do
 		n=$CG_COUNT
@@ -477,14 +511,6 @@ inner_main() {
 		done
 	done <<<"$CASES"
 
-	if [ "$GROWTH_ALL" = 1 ]; then
-		for lib in $libs; do
-			[ "$lib" = librfcres ] && continue
-			growth "$lib" "$GROWTH_OTHERS_N" 100
-		done
-	elif [ $have_rf = 0 ]; then
-		growth glibc "$GROWTH_OTHERS_N" 100 # keeps the pipeline exercised until librfcres lands
-	fi
 	grep -c . "$WORK/stderr.log" >/dev/null && say "program stderr: $WORK/stderr.log"
 	return 0
 }

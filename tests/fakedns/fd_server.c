@@ -82,6 +82,7 @@ struct fd_pending {
 struct fd_logent {
 	uint64_t h;
 	uint16_t qtype;
+	uint8_t tcp;
 };
 
 struct fakedns {
@@ -553,6 +554,7 @@ static void count_query(struct fakedns *fd, const struct fdw_query *q, int tcp)
 	}
 	e->h = name_hash(q->qname);
 	e->qtype = q->qtype;
+	e->tcp = (uint8_t)tcp;
 }
 
 enum action { ACT_ANSWER, ACT_DROP, ACT_RESET };
@@ -1369,8 +1371,8 @@ void fakedns_reset_counters(struct fakedns *fd)
 	pthread_mutex_unlock(&fd->lock);
 }
 
-unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
-				  int qtype)
+static unsigned long log_count(struct fakedns *fd, const char *name, int qtype,
+			       int tcp_only)
 {
 	char c[FDW_NAME_MAX];
 	unsigned long n = 0, i, last;
@@ -1381,9 +1383,25 @@ unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
 	h = name_hash(c);
 	pthread_mutex_lock(&fd->lock);
 	last = fd->nlog < FD_LOG_SIZE ? fd->nlog : FD_LOG_SIZE;
-	for (i = 0; i < last; i++)
-		if (fd->qlog[i].h == h && (qtype == 0 || fd->qlog[i].qtype == qtype))
+	for (i = 0; i < last; i++) {
+		const struct fd_logent *e = &fd->qlog[i];
+
+		if (e->h == h && (qtype == 0 || e->qtype == qtype) &&
+		    (!tcp_only || e->tcp))
 			n++;
+	}
 	pthread_mutex_unlock(&fd->lock);
 	return n;
+}
+
+unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
+				  int qtype)
+{
+	return log_count(fd, name, qtype, 0);
+}
+
+unsigned long fakedns_tcp_query_count(struct fakedns *fd, const char *name,
+				      int qtype)
+{
+	return log_count(fd, name, qtype, 1);
 }

@@ -546,6 +546,8 @@ static void t_counters(void **state)
 	assert_int_equal(k.tcp_sent, 1);
 	assert_int_equal(k.truncated, 1);
 	assert_int_equal(fakedns_query_count(f->fd, "BIG.t.test.", 0), 2);
+	assert_int_equal(fakedns_tcp_query_count(f->fd, "big.t.test", T_A), 1);
+	assert_int_equal(fakedns_tcp_query_count(f->fd, "www.t.test", 0), 0);
 	assert_int_equal(fakedns_query_count(f->fd, "www.t.test", T_AAAA), 1);
 	assert_int_equal(fakedns_query_count(f->fd, "nope.t.test", 0), 0);
 }
