@@ -4,6 +4,7 @@
 # Both consumers must run and resolve through librfcres.
 set -eu
 build=$(cd "$1" && pwd) src=$(cd "$2" && pwd)
+[ -z "${RFCRES_SANITIZE:-}" ] || { echo "SKIP: sanitizer build: consumers would need the sanitizer runtime"; exit 77; }
 command -v pkg-config >/dev/null || { echo "SKIP: pkg-config missing"; exit 77; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
