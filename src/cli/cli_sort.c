@@ -18,15 +18,9 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "conf/conf_gai.h"
 #include "core/sys.h"
 #include "select/sort.h"
-
-#if defined(__has_include)
-#if __has_include("conf/conf_gai.h")
-#include "conf/conf_gai.h"
-#define CLI_SORT_HAVE_GAI_PARSER 1
-#endif
-#endif
 
 #define SORT_MAX_GAI_CONF (1u << 20)
 
@@ -177,7 +171,6 @@ static int parse_src(const char *arg, struct src_spec *sp)
 static int load_gai_conf(const char *path, struct conf_policy **out)
 {
 	*out = NULL;
-#ifdef CLI_SORT_HAVE_GAI_PARSER
 	char *text;
 	size_t len;
 	struct stat st;
@@ -193,20 +186,6 @@ static int load_gai_conf(const char *path, struct conf_policy **out)
 		return 1;
 	}
 	return 0;
-#else
-	fprintf(stderr, "rfcres sort: --gai-conf %s: this build has no "
-		"gai.conf parser (src/conf/conf_gai.h)\n", path);
-	return 2;
-#endif
-}
-
-static void free_policy(struct conf_policy *p)
-{
-#ifdef CLI_SORT_HAVE_GAI_PARSER
-	conf_policy_free(p);
-#else
-	(void)p;
-#endif
 }
 
 struct sort_args {
@@ -361,7 +340,7 @@ int cli_sort(int argc, char **argv)
 	rc = fflush(stdout) == 0 ? 0 : 1;
 out:
 	if (policy)
-		free_policy(policy);
+		conf_policy_free(policy);
 	free(a.specs);
 	free(a.items);
 	free(why);

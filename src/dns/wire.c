@@ -486,6 +486,7 @@ enum wire_err wire_decode_reply(const uint8_t *msg, size_t len,
 				size_t max)
 {
 	memset(r, 0, offsetof(struct wire_reply, canon));
+	r->has_ptr = false;
 	r->canon[0] = 0;
 	r->ptr[0] = 0;
 	if (len < WIRE_HDR_LEN)

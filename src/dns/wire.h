@@ -137,7 +137,7 @@ struct wire_reply {
 	size_t naddrs;        /* addresses of the final name, answer order */
 	unsigned cname_hops;
 	uint8_t canon[WIRE_NAME_MAX]; /* final owner name (wire form) */
-	bool has_ptr;
+	bool has_ptr;                 /* (set even on errors) */
 	uint8_t ptr[WIRE_NAME_MAX];   /* first PTR of the final name */
 };
 

@@ -126,7 +126,9 @@ static int host_null(struct gai_req *r)
 	if (!rc && (r->family == AF_UNSPEC || r->family == AF_INET))
 		rc = add_addr(r, AF_INET, (r->flags & AI_PASSIVE) ? any4 : lo4,
 			      0);
-	r->numeric = true;
+	/* Never filtered by AI_ADDRCONFIG, but sorted like any answer, as
+	 * glibc sorts them (for AI_PASSIVE that puts 0.0.0.0 before ::). */
+	r->wildcard = true;
 	return rc;
 }
 
@@ -161,37 +163,51 @@ static int host_numeric(struct gai_req *r, const char *name)
 	return rc ? rc : 1;
 }
 
-/* The hosts file, with glibc's family rules: AF_INET6 takes IPv6 entries,
- * and IPv4 ones mapped when AI_V4MAPPED finds no IPv6 (or AI_ALL). */
+/* IPv4 addresses of the hosts file for name, as glibc's files backend
+ * answers an AF_INET query: IPv4 entries, and "::1" entries turned into
+ * 127.0.0.1 (nss_files does that so ip6-localhost works for IPv4), in file
+ * order, duplicates kept. */
+static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
+{
+	static const unsigned char lo4[4] = {127, 0, 0, 1};
+	const struct conf_hosts_entry *e[64];
+	size_t n = conf_hosts_by_name(r->snap->hosts, name, AF_UNSPEC, e, 64);
+	int rc = 0;
+	for (size_t i = 0; i < n && i < 64 && !rc; i++) {
+		const void *a = e[i]->addr;
+		if (e[i]->family == AF_INET6) {
+			if (!IN6_IS_ADDR_LOOPBACK((const struct in6_addr *)a))
+				continue;
+			a = lo4;
+		}
+		*canon = *canon ? *canon : e[i]->names[0];
+		rc = add_for_family(r, AF_INET, a, 0);
+	}
+	return rc;
+}
+
+/* The hosts file, with glibc's family rules: AF_UNSPEC takes every entry
+ * in file order; AF_INET6 takes IPv6 entries, then the AF_INET answer
+ * mapped when AI_V4MAPPED found no IPv6 (or with AI_ALL). */
 static int host_file(struct gai_req *r, const char *name)
 {
 	const struct conf_hosts_entry *e[64];
 	const struct conf_hosts *h = r->snap->hosts;
-	size_t n;
 	const char *canon = NULL;
 	int rc = 0;
 
-	if (r->family == AF_INET6) {
-		n = conf_hosts_by_name(h, name, AF_INET6, e, 64);
-		for (size_t i = 0; i < n && i < 64 && !rc; i++) {
-			canon = canon ? canon : e[i]->names[0];
-			rc = add_addr(r, AF_INET6, e[i]->addr, e[i]->scope_id);
-		}
-		if (!rc && (r->flags & AI_V4MAPPED) &&
-		    (n == 0 || (r->flags & AI_ALL))) {
-			size_t m = conf_hosts_by_name(h, name, AF_INET, e, 64);
-			for (size_t i = 0; i < m && i < 64 && !rc; i++) {
-				canon = canon ? canon : e[i]->names[0];
-				rc = add_for_family(r, AF_INET, e[i]->addr, 0);
-			}
-		}
+	if (r->family == AF_INET) {
+		rc = hosts_v4(r, name, &canon);
 	} else {
-		n = conf_hosts_by_name(h, name, r->family, e, 64);
+		size_t n = conf_hosts_by_name(h, name, r->family, e, 64);
 		for (size_t i = 0; i < n && i < 64 && !rc; i++) {
 			canon = canon ? canon : e[i]->names[0];
 			rc = add_addr(r, e[i]->family, e[i]->addr,
 				      e[i]->scope_id);
 		}
+		if (!rc && r->family == AF_INET6 && (r->flags & AI_V4MAPPED) &&
+		    (n == 0 || (r->flags & AI_ALL)))
+			rc = hosts_v4(r, name, &canon);
 	}
 	if (rc)
 		return rc;
@@ -308,13 +324,13 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 	if (service && !service[0])
 		service = NULL; /* glibc: "" is no service, port 0 */
 
+	if (r->family != AF_UNSPEC && r->family != AF_INET &&
+	    r->family != AF_INET6)
+		return EAI_FAMILY;
 	long num;
 	int rc = parse_service(service, r->flags, &num);
 	if (rc)
 		return rc;
-	if (r->family != AF_UNSPEC && r->family != AF_INET &&
-	    r->family != AF_INET6)
-		return EAI_FAMILY;
 
 	if (trace_on()) {
 		char sn[96], ss[64];
@@ -338,14 +354,14 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		rc = host_null(r);
 		goto out;
 	}
+	if (!(r->name = strdup(node))) {
+		rc = EAI_MEMORY;
+		goto fail;
+	}
 	rc = host_numeric(r, node);
 	if (rc == 0) {
 		if (r->flags & AI_NUMERICHOST) {
 			rc = EAI_NONAME;
-			goto fail;
-		}
-		if (!(r->name = strdup(node))) {
-			rc = EAI_MEMORY;
 			goto fail;
 		}
 		rc = host_file(r, node);
@@ -538,7 +554,7 @@ int gai_req_finish(struct gai_req *r, struct addrinfo **res)
 		if (rc)
 			goto out;
 	}
-	if (!r->numeric && (r->flags & AI_ADDRCONFIG)) {
+	if (!r->numeric && !r->wildcard && (r->flags & AI_ADDRCONFIG)) {
 		rc = filter_addrconfig(r);
 		if (rc)
 			goto out;

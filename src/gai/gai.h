@@ -26,6 +26,7 @@ struct gai_req {
 	struct gai_serv servs[GAI_MAX_SERV];
 	size_t nservs;
 	bool numeric;                   /* host was a literal (never filtered, not sorted) */
+	bool wildcard;                  /* NULL host: never filtered, sorted */
 	bool from_dns;
 	struct conf_snapshot *snap;
 	struct gai_addr *addrs;

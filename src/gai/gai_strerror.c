@@ -31,7 +31,7 @@ RFCRES_API const char *rfcres_gai_strerror(int code)
 #ifdef EAI_IDN_ENCODE
 	case EAI_IDN_ENCODE: return "Parameter string not correctly encoded";
 #endif
-	case EAI_OVERFLOW: return "Result too large for supplied buffer";
+	/* glibc 2.36 has no text for EAI_OVERFLOW: "Unknown error" */
 	default: return "Unknown error";
 	}
 }

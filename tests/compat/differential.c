@@ -82,8 +82,28 @@ static bool d_localhost(const struct combo *c, const char *g, const char *r)
 	return ends_with_localhost(c->host) && strncmp(g, "EAI", 3) == 0;
 }
 
+/* Zone ids in the hosts file ("fe80::5%lo scoped"): glibc rejects the
+ * line, librfcres accepts it. */
+static bool d_hosts_zone(const struct combo *c, const char *g, const char *r)
+{
+	(void)g;
+	(void)r;
+	return c->host && strcasecmp(c->host, "scoped") == 0;
+}
+
+/* No server answers: glibc says EAI_NONAME for AF_INET only (EAI_AGAIN
+ * for AF_UNSPEC/AF_INET6); librfcres says EAI_AGAIN for all three. */
+static bool d_noserver_inet(const struct combo *c, const char *g,
+			    const char *r)
+{
+	return c->family == AF_INET && strstr(g, "EAI -2 ") == g &&
+	       strstr(r, "EAI -3 ") == r;
+}
+
 static struct expected expected[] = {
 	{"RFC 6761 localhost names", d_localhost, 0},
+	{"Zone ids in the hosts file", d_hosts_zone, 0},
+	{"No server answers: EAI_AGAIN for every family", d_noserver_inet, 0},
 };
 #define NEXPECTED (sizeof expected / sizeof expected[0])
 
@@ -162,7 +182,7 @@ static void run(const struct combo *c)
 		}
 	}
 	nfail++;
-	if (nfail <= 60)
+	if (nfail <= 100000)
 		printf("MISMATCH host=%s serv=%s fam=%d sock=%d proto=%d "
 		       "flags=0x%x\n  glibc:  %s\n  rfcres: %s\n",
 		       c->host ? c->host : "NULL", c->serv ? c->serv : "NULL",

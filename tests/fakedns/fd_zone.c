@@ -701,7 +701,7 @@ int fdz_load_file(struct fdz_zone *z, const char *path, char *err,
 
 	if (!f) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "%s", strerror(errno));
 		return -1;
 	}
 	while (rc == 0 && fgets(buf, sizeof(buf), f)) {

@@ -317,6 +317,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
+	if (getenv("FAKEDNS_LOG"))
+		o.flags |= FAKEDNS_LOG;	/* one line per query on stderr */
 	f->fd = fakedns_start(&o);
 	if (!f->fd || fakedns_load_zone_text(f->fd, zone) < 0) {
 		fakedns_stop(f->fd);
@@ -544,6 +546,8 @@ static void t_counters(void **state)
 	assert_int_equal(k.tcp_sent, 1);
 	assert_int_equal(k.truncated, 1);
 	assert_int_equal(fakedns_query_count(f->fd, "BIG.t.test.", 0), 2);
+	assert_int_equal(fakedns_tcp_query_count(f->fd, "big.t.test", T_A), 1);
+	assert_int_equal(fakedns_tcp_query_count(f->fd, "www.t.test", 0), 0);
 	assert_int_equal(fakedns_query_count(f->fd, "www.t.test", T_AAAA), 1);
 	assert_int_equal(fakedns_query_count(f->fd, "nope.t.test", 0), 0);
 }
@@ -587,6 +591,56 @@ static void t_malformed(void **state)
 	assert_int_equal(k.malformed, 5);	/* incl. the response */
 	/* Still alive. */
 	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 50, &f->m);
+	assert_int_equal(m_an(&f->m), 2);
+}
+
+/* Deterministic garbage: mutated queries over UDP, junk over TCP.  The
+ * server must neither crash nor stop answering. */
+static void t_garbage(void **state)
+{
+	struct fx *f = *state;
+	uint8_t q[600];
+	unsigned seed = 12345, i, j;
+	int s = udp_sock(AF_INET), t;
+	size_t n;
+
+	for (i = 0; i < 2000; i++) {
+		n = mkquery(q, (uint16_t)i, "www.t.test", T_A, (int)(i & 1));
+		for (j = 0; j < 1 + i % 8; j++) {
+			seed = seed * 1103515245u + 12345u;
+			q[(seed >> 8) % n] = (uint8_t)(seed >> 20);
+		}
+		if (i % 7 == 0)
+			n = (seed >> 4) % n;
+		udp_send(s, AF_INET, f->port, q, n);
+		while (udp_recv(s, &f->m, 0, NULL) >= 0)
+			;	/* drain whatever came back */
+	}
+	close(s);
+	t = tcp_connect(AF_INET, f->port);
+	assert_true(t >= 0);
+	for (i = 0; i < sizeof(q); i++) {
+		seed = seed * 1103515245u + 12345u;
+		q[i] = (uint8_t)(seed >> 16);
+	}
+	q[0] = 0x01;	/* a 256-byte frame of junk, then random framing */
+	q[1] = 0x00;
+	assert_int_equal(write(t, q, sizeof(q)), (ssize_t)sizeof(q));
+	close(t);
+	/* The flood may still fill the server's socket buffer (the kernel
+	 * then drops datagrams, ours included): ask like a resolver would,
+	 * with retries. */
+	s = udp_sock(AF_INET);
+	for (i = 0; i < 10; i++) {
+		n = mkquery(q, 0x7777, "www.t.test", T_A, 0);
+		udp_send(s, AF_INET, f->port, q, n);
+		if (udp_recv(s, &f->m, 1000, NULL) >= 12 && m_id(&f->m) == 0x7777)
+			break;
+	}
+	close(s);
+	assert_true(i < 10);
+	assert_int_equal(m_an(&f->m), 2);
+	ask_tcp(f->port, AF_INET, "www.t.test", T_A, 0x7778, &f->m);
 	assert_int_equal(m_an(&f->m), 2);
 }
 
@@ -834,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_delay_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_counters, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_datagram_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_rotate_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tcp_faults, setup, teardown),

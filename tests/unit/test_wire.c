@@ -358,6 +358,14 @@ static void test_decode_ptr_nxdomain(void **state)
 	wire_name_to_text(r.ptr, t, sizeof t);
 	assert_string_equal(t, "host.example");
 
+	/* a NODATA decoded after it leaves no PTR behind */
+	q = mkq("empty.test", WIRE_T_AAAA);
+	hdr(&m, 0, 1, 0, 0, 0);
+	question(&m, "empty.test", WIRE_T_AAAA);
+	assert_int_equal(dec(&m, &q), WIRE_OK);
+	assert_false(r.has_ptr);
+	assert_int_equal(r.naddrs, 0);
+
 	q = mkq("nope.test", WIRE_T_A);
 	hdr(&m, 3, 1, 0, 1, 0);
 	question(&m, "nope.test", WIRE_T_A);
