@@ -174,7 +174,7 @@ static void t_dns_same_as_sync(void **st)
 static void t_fds_change(void **st)
 {
 	(void)st;
-	int base = t_count_fds();
+	int base = t_fds_base();
 	struct addrinfo h = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
 	int err;
 	struct rfcres_req *q = rfcres_req_start("big.t", "80", &h, &err);
@@ -270,7 +270,7 @@ static bool tcp_reading(const struct pollfd *fds, int n)
 static void t_cancel_states(void **st)
 {
 	(void)st;
-	int base = t_count_fds(), err;
+	int base = t_fds_base(), err;
 	struct rfcres_req *q;
 
 	rfcres_req_cancel(NULL);
@@ -337,7 +337,7 @@ static void t_poll_many(void **st)
 	char name[N][32], *got[N], want[8192];
 	struct rfcres_req *q[N];
 	struct addrinfo h = { .ai_socktype = SOCK_DGRAM };
-	int base = t_count_fds();
+	int base = t_fds_base();
 	for (int i = 0; i < N; i++) {
 		if (i % 4 == 3)
 			snprintf(name[i], sizeof name[i], "%s", extra[(i / 4) % 7]);

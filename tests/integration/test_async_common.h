@@ -177,6 +177,20 @@ static inline int t_fds_settle(int base)
 	return n;
 }
 
+/* Baseline: the count once the server has finished closing connections of
+ * earlier lookups (stable for 100 ms, bounded wait). */
+static inline int t_fds_base(void)
+{
+	int n = t_count_fds(), same = 0;
+	for (int i = 0; i < 300 && same < 5; i++) {
+		usleep(20000);
+		int m = t_count_fds();
+		same = m == n ? same + 1 : 0;
+		n = m;
+	}
+	return n;
+}
+
 static inline int t_is_stream(int fd)
 {
 	int type = 0;

@@ -152,7 +152,7 @@ static void pick(int i, struct slot *s)
 static void t_thousand_mixed(void **st)
 {
 	(void)st;
-	int fds0 = t_count_fds();
+	int fds0 = t_fds_base();
 	struct rfcres_event_req *h[NLOOK];
 	pending = NLOOK;
 	double t0 = t_now();
@@ -273,7 +273,7 @@ static void t_deferred(void **st)
 static void t_cancel_before_loop(void **st)
 {
 	(void)st;
-	int fds0 = t_count_fds();
+	int fds0 = t_fds_base();
 	struct probe a = { 0 }, b = { 0 }, c = { .exit_loop = true };
 	live = 0;
 	rfcres_event_cancel(go(&a, "192.0.2.8", AF_UNSPEC));
@@ -292,7 +292,7 @@ static void t_cancel_before_loop(void **st)
 static void t_cancel_from_callback(void **st)
 {
 	(void)st;
-	int fds0 = t_count_fds();
+	int fds0 = t_fds_base();
 	struct probe a = { .cancel_self = true }, b = { 0 }, c = { 0 };
 	struct probe tail = { .exit_loop = false };
 	live = 0;
@@ -349,7 +349,7 @@ static void t_cancel_sweep(void **st)
 	enum { NN = sizeof names / sizeof names[0], NM = sizeof ms / sizeof ms[0] };
 	static struct probe p[NN * NM];
 	static struct timed_cancel tc[NN * NM];
-	int fds0 = t_count_fds();
+	int fds0 = t_fds_base();
 	live = 0;
 	memset(p, 0, sizeof p);
 	for (int i = 0; i < NN * NM; i++) {
