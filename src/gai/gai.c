@@ -5,6 +5,7 @@
  * written down in docs/deviations.md.
  */
 #include "gai/gai.h"
+#include "gai/gai_async.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -586,39 +587,27 @@ out:
 	return rc;
 }
 
+/* The synchronous face of the asynchronous request (gai_async.c): the same
+ * request, kept on the stack and driven to completion with poll().  Every
+ * wait is bounded by the DNS machine's own deadline. */
 RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
 				  const struct addrinfo *hints,
 				  struct addrinfo **res)
 {
-	struct gai_req r;
+	struct rfcres_req q;
+	struct pollfd fds[RFCRES_REQ_MAXFDS];
 	trace_lookup_begin();
 	*res = NULL;
-	int rc = gai_req_start(&r, node, service, hints);
-	if (rc == 0) {
-		if (r.dns) {
-			struct pollfd fds[8];
-			for (;;) {
-				uint64_t deadline = 0;
-				int n = dns_lookup_pollfds(r.dns, fds, 8,
-							   &deadline);
-				uint64_t now = sys_now_ns();
-				int ms = deadline > now
-						 ? (int)((deadline - now + 999999) /
-							 1000000)
-						 : 0;
-				if (rfcres_sys.poll(fds, (nfds_t)n, ms) < 0)
-					for (int i = 0; i < n; i++)
-						fds[i].revents = 0;
-				if (dns_lookup_step(r.dns, fds, n,
-						    sys_now_ns()))
-					break;
-			}
-		}
-		rc = gai_req_finish(&r, res);
-	} else {
-		TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=0",
-		      rc);
+	int rc = gai_async_begin(&q, node, service, hints);
+	while (rc == 0 && !rfcres_req_done(&q)) {
+		int ms, n = rfcres_req_pollfds(&q, fds, RFCRES_REQ_MAXFDS, &ms);
+		if (rfcres_sys.poll(fds, (nfds_t)n, ms) < 0)
+			for (int i = 0; i < n; i++)
+				fds[i].revents = 0;
+		rfcres_req_process(&q, fds, n);
 	}
+	if (rc == 0)
+		rc = gai_async_take(&q, res);
 	trace_lookup_end();
 	return rc;
 }
