@@ -105,14 +105,22 @@ sys_server() {
 	exit 1
 }
 
+# A process counts as gone once it is a zombie: the daemon's parent is
+# init, which may reap it only seconds later; its sockets are closed by then.
+sys_alive() {
+	local st
+	st=$(awk '/^State:/ { print $2 }' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 sys_server_stop() {
 	local f=$SYS_T/$1.pid pid i
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f")
 	kill "$pid" 2>/dev/null
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	for i in $(seq 100); do
+		sys_alive "$pid" || break
+		sleep 0.05
 	done
 	rm -f "$f"
 }
