@@ -41,6 +41,7 @@ sys_main() {
 	[ -x "$build/tests/rfcres-fakedns" ] || sys_skip "build/tests/rfcres-fakedns not built"
 	[ -e "$build/librfcres.so" ] || sys_skip "build/librfcres.so not built"
 	command -v ip >/dev/null || sys_skip "iproute2 (ip) missing"
+	[ -d /proc/sys/net/ipv6 ] || sys_skip "kernel without IPv6 support"
 	local cc=${CC:-cc}
 	command -v "$cc" >/dev/null || sys_skip "no C compiler ($cc)"
 	SYS_T=$(mktemp -d /tmp/rfcres-system.XXXXXX)
@@ -96,8 +97,8 @@ sys_server() {
 	"$FAKEDNS" --port-file "$SYS_T/$name.port" --pid-file "$SYS_T/$name.pid" \
 		--daemon --log "$@" >/dev/null 2>>"$SYS_T/$name.log" ||
 		{ echo "FAIL: cannot start test DNS server $name"; cat "$SYS_T/$name.log"; exit 1; }
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		[ -s "$SYS_T/$name.port" ] && [ -s "$SYS_T/$name.pid" ] && return 0
 		sleep 0.1
 	done
@@ -114,11 +115,11 @@ sys_alive() {
 }
 
 sys_server_stop() {
-	local f=$SYS_T/$1.pid pid i
+	local f=$SYS_T/$1.pid pid _
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f")
 	kill "$pid" 2>/dev/null
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		sys_alive "$pid" || break
 		sleep 0.05
 	done
@@ -134,7 +135,12 @@ sys_count() {
 
 # glibc / librfcres runs of the probe, each bounded by `timeout`.
 probe_glibc() { timeout -k 2 "${PROBE_LIMIT:-30}" "$PROBE" "$@"; }
-probe_rfcres() { timeout -k 2 "${PROBE_LIMIT:-30}" env LD_PRELOAD="$RFCRES_SO" "$PROBE" "$@"; }
+# RFCRES_SYS_PRELOAD overrides what is preloaded, e.g. for a sanitizer build:
+# "$(clang -print-file-name=libclang_rt.asan-x86_64.so):build-asan/librfcres.so"
+probe_rfcres() {
+	timeout -k 2 "${PROBE_LIMIT:-30}" env LD_PRELOAD="${RFCRES_SYS_PRELOAD:-$RFCRES_SO}" \
+		"$PROBE" "$@"
+}
 
 # check_impl FILE EXPECTED-PREFIX: the probe's first line names who answered.
 check_impl() {
@@ -147,6 +153,15 @@ check_impl() {
 }
 
 sys_finish() {
+	# Sanitizer reports in any probe output (RFCRES_SYS_PRELOAD runs).
+	local f
+	for f in "$SYS_T"/*; do
+		[ -f "$f" ] || continue
+		if grep -q -E '^==[0-9]+==ERROR: |runtime error: ' "$f"; then
+			sys_fail "sanitizer report in $(basename "$f"):"
+			grep -m 20 -E '^==|runtime error|^ +#' "$f"
+		fi
+	done
 	if [ "$SYS_FAILED" = 0 ]; then
 		echo "PASS"
 		exit 0

@@ -64,6 +64,7 @@ printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' > "$SYS_T/first.co
 # glibc in the background, each with its own resolv.conf bind-mounted in a
 # nested private mount namespace (same network namespace).
 glibc_bg() {
+	# shellcheck disable=SC2016 # $1 and $@ belong to the inner bash
 	unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ \
 		"$SYS_T/$1.conf" timeout -k 2 $GLIBC_WAIT "$PROBE" -m 3 $NAME 3268 \
 		> "$SYS_T/$1.glibc" 2>&1
