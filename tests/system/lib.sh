@@ -57,6 +57,11 @@ sys_main() {
 
 sys_cleanup() {
 	local f pid
+	# Background probes (sys_bg): each pid is a `timeout`, which passes
+	# the TERM on to the probe.
+	for pid in $SYS_BG; do
+		kill "$pid" 2>/dev/null
+	done
 	for f in "$SYS_T"/*.pid; do
 		[ -e "$f" ] || continue
 		pid=$(cat "$f" 2>/dev/null) || continue
@@ -67,6 +72,7 @@ sys_cleanup() {
 
 sys_inner_setup() {
 	PROBE=$SYS_T/gaiprobe RFCRES_SO=$SYS_BUILD/librfcres.so
+	SYS_PRELOAD=${RFCRES_SYS_PRELOAD:-$RFCRES_SO}
 	FAKEDNS=$SYS_BUILD/tests/rfcres-fakedns
 	trap 'sys_cleanup' EXIT
 	trap 'exit 143' TERM INT
@@ -135,11 +141,22 @@ sys_count() {
 
 # glibc / librfcres runs of the probe, each bounded by `timeout`.
 probe_glibc() { timeout -k 2 "${PROBE_LIMIT:-30}" "$PROBE" "$@"; }
+# sys_bg OUT LIMIT CMD...: CMD in the background under `timeout LIMIT`,
+# output to OUT; its pid is appended to $SYS_BG (killed on exit) and left
+# in $SYS_BG_LAST for `wait`.
+SYS_BG=
+sys_bg() {
+	local out=$1 lim=$2
+	shift 2
+	timeout -k 2 "$lim" "$@" > "$out" 2>&1 &
+	SYS_BG_LAST=$!
+	SYS_BG="$SYS_BG $SYS_BG_LAST"
+}
+
 # RFCRES_SYS_PRELOAD overrides what is preloaded, e.g. for a sanitizer build:
 # "$(clang -print-file-name=libclang_rt.asan-x86_64.so):build-asan/librfcres.so"
 probe_rfcres() {
-	timeout -k 2 "${PROBE_LIMIT:-30}" env LD_PRELOAD="${RFCRES_SYS_PRELOAD:-$RFCRES_SO}" \
-		"$PROBE" "$@"
+	timeout -k 2 "${PROBE_LIMIT:-30}" env LD_PRELOAD="$SYS_PRELOAD" "$PROBE" "$@"
 }
 
 # check_impl FILE EXPECTED-PREFIX: the probe's first line names who answered.

@@ -78,16 +78,17 @@ check() {
 run() {
 	local tag=$1 old=$2 swap=$3 ts gpid rpid
 	sys_server "old-$tag" --zone "$SYS_T/old.zone" --listen "$old:53"
-	PROBE_LIMIT=30 probe_glibc -d $LOOP_MS -i 200 $NAME http > "$SYS_T/$tag.glibc" 2>&1 &
-	gpid=$!
-	PROBE_LIMIT=30 probe_rfcres -d $LOOP_MS -i 200 $NAME http > "$SYS_T/$tag.rfcres" 2>&1 &
-	rpid=$!
+	sys_bg "$SYS_T/$tag.glibc" 30 "$PROBE" -d $LOOP_MS -i 200 $NAME http
+	gpid=$SYS_BG_LAST
+	sys_bg "$SYS_T/$tag.rfcres" 30 env LD_PRELOAD="$SYS_PRELOAD" \
+		"$PROBE" -d $LOOP_MS -i 200 $NAME http
+	rpid=$SYS_BG_LAST
 	sleep $SWAP_AFTER
 	sys_server_stop "old-$tag"	# the VPN is gone: its server is dead
 	$swap
 	ts=$(now_ms)
 	sys_log "$tag: old server $old killed, resolv.conf switched to 127.0.0.2 ($(readlink -f /etc/resolv.conf))"
-	wait $gpid $rpid
+	wait "$gpid" "$rpid"
 	check_impl "$SYS_T/$tag.rfcres" librfcres
 	echo "  glibc ($(head -1 "$SYS_T/$tag.glibc")), start time relative to the switch:"
 	summary "$SYS_T/$tag.glibc" "$ts"

@@ -65,15 +65,14 @@ printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' > "$SYS_T/first.co
 # nested private mount namespace (same network namespace).
 glibc_bg() {
 	# shellcheck disable=SC2016 # $1 and $@ belong to the inner bash
-	unshare -m bash -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ \
-		"$SYS_T/$1.conf" timeout -k 2 $GLIBC_WAIT "$PROBE" -m 3 $NAME 3268 \
-		> "$SYS_T/$1.glibc" 2>&1
-	echo $? > "$SYS_T/$1.glibc.rc"
+	sys_bg "$SYS_T/$1.glibc" $GLIBC_WAIT unshare -m bash -c \
+		'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ \
+		"$SYS_T/$1.conf" "$PROBE" -m 3 $NAME 3268
 }
-glibc_bg both &
-gpid1=$!
-glibc_bg first &
-gpid2=$!
+glibc_bg both
+gpid1=$SYS_BG_LAST
+glibc_bg first
+gpid2=$SYS_BG_LAST
 
 # dt_ms of the probe's lookup line, or 999999 if there is none.
 dt_of() { awk '/^lookup=/ { sub("dt_ms=", "", $3); print $3; f = 1 } END { if (!f) print 999999 }' "$1"; }
@@ -101,9 +100,11 @@ else
 fi
 
 sys_log "waiting for the glibc runs (at most $GLIBC_WAIT s each, started together)"
-wait $gpid1 $gpid2
+wait "$gpid1"; rc_both=$?
+wait "$gpid2"; rc_first=$?
 for c in both first; do
-	rc=$(cat "$SYS_T/$c.glibc.rc" 2>/dev/null)
+	rc=$rc_both
+	[ $c = first ] && rc=$rc_first
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		echo "  glibc     $c: still waiting after $GLIBC_WAIT s (killed)"
 	else
