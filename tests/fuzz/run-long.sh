@@ -26,11 +26,15 @@ mkdir -p "$work/corpus" "$work/artifacts"
 cp -n "$root/tests/fuzz/corpus/$h/"* "$work/corpus/" 2>/dev/null || true
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-jobs=${RFCRES_FUZZ_JOBS:-1}
+# RFCRES_FUZZ_JOBS=N: N parallel fuzzing processes (logs in fuzz-N.log)
+par=()
+if [ "${RFCRES_FUZZ_JOBS:-1}" -gt 1 ]; then
+	par=(-jobs="$RFCRES_FUZZ_JOBS" -workers="$RFCRES_FUZZ_JOBS")
+fi
 rc=0
 "$build/tests/fuzz/fuzz_$h" -max_total_time="$secs" -print_final_stats=1 \
 	-timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/artifacts/" \
-	-jobs="$jobs" -workers="$jobs" "$@" "$work/corpus" || rc=$?
+	${par[@]+"${par[@]}"} "$@" "$work/corpus" || rc=$?
 echo "corpus: $(ls "$work/corpus" | wc -l) files in $work/corpus"
 if [ "$merge" = yes ] && [ $rc -eq 0 ]; then
 	"$build/tests/fuzz/fuzz_$h" -merge=1 "$root/tests/fuzz/corpus/$h" \
