@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netdb.h>
+#include <poll.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -116,6 +118,75 @@ RFCRES_API rfcres_trace_fn rfcres_set_trace(rfcres_trace_fn fn, void *arg);
  * returns the length it needed, like snprintf. */
 RFCRES_API int rfcres_trace_format(const struct rfcres_trace_event *ev,
 				   char *buf, size_t len);
+
+/* ======================================================================
+ * Asynchronous lookups (docs/async.md).
+ *
+ * The same lookup rfcres_getaddrinfo performs -- same sources, same
+ * AI_ADDRCONFIG filter, same RFC 6724 order, same errors -- as a request an
+ * event loop drives: the synchronous call is a loop over these functions.
+ *
+ *   int err;
+ *   struct rfcres_req *q = rfcres_req_start(node, service, &hints, &err);
+ *   if (!q) -> failed at once with err (EAI_*), nothing to free
+ *   while (!rfcres_req_done(q)) {
+ *           struct pollfd fds[RFCRES_REQ_MAXFDS];
+ *           int ms, n = rfcres_req_pollfds(q, fds, RFCRES_REQ_MAXFDS, &ms);
+ *           poll(fds, n, ms);                 (or your event loop)
+ *           rfcres_req_process(q, fds, n);
+ *   }
+ *   err = rfcres_req_result(q, &res);         (frees q)
+ *
+ * The file descriptors change while a request runs (UDP to TCP after a
+ * truncated answer, the next server, a fresh socket): ask
+ * rfcres_req_pollfds again after EVERY rfcres_req_process call and forget
+ * the previous set -- a descriptor number may even be closed and reused by
+ * a new socket inside one call.  The request owns its descriptors; never
+ * close them.  A request is used by one thread at a time (any thread);
+ * distinct requests are independent.
+ * ====================================================================== */
+struct rfcres_req;
+
+/* rfcres_req_pollfds never fills more entries than this. */
+#define RFCRES_REQ_MAXFDS 8
+
+/* Starts a lookup.  Answers that need no network (numeric addresses, the
+ * hosts file, localhost, a NULL node) are complete on return; DNS lookups
+ * have sent their first queries.  Returns NULL with *err set to the EAI_*
+ * code when the lookup fails before any I/O (bad flags or family, unknown
+ * service, invalid name, AI_ADDRCONFIG ruling out every family, memory). */
+RFCRES_API struct rfcres_req *rfcres_req_start(const char *node,
+					       const char *service,
+					       const struct addrinfo *hints,
+					       int *err);
+/* 1 when the result is ready (rfcres_req_result will not block), else 0. */
+RFCRES_API int rfcres_req_done(const struct rfcres_req *req);
+/* Fills at most max entries (fd, events) to wait on and sets *timeout_ms
+ * to the milliseconds after which rfcres_req_process must be called even
+ * without readiness (rounded up; 0 when due or done).  Returns the number
+ * of entries filled; 0 once done. */
+RFCRES_API int rfcres_req_pollfds(struct rfcres_req *req, struct pollfd *fds,
+				  int max, int *timeout_ms);
+/* The same deadline as an absolute CLOCK_MONOTONIC time, for loops that
+ * keep absolute timers.  Returns 0, or -1 when done (no deadline). */
+RFCRES_API int rfcres_req_deadline(const struct rfcres_req *req,
+				   struct timespec *ts);
+/* Advances the request with the readiness in fds[0..n-1].revents (any
+ * subset of what rfcres_req_pollfds returned; entries for other
+ * descriptors are ignored) and with the clock: call it when a descriptor
+ * is ready or the timeout expired (fds may be NULL, n 0).  Returns 1 when
+ * done, else 0.  Re-query the descriptors afterwards. */
+RFCRES_API int rfcres_req_process(struct rfcres_req *req,
+				  const struct pollfd *fds, int n);
+/* Hands over the result of a done request and frees the request: returns 0
+ * with *res set (free with rfcres_freeaddrinfo) or an EAI_* code with *res
+ * NULL, exactly as rfcres_getaddrinfo would have.  On a request that is not
+ * done it returns EAI_SYSTEM with errno EINPROGRESS and keeps the request. */
+RFCRES_API int rfcres_req_result(struct rfcres_req *req, struct addrinfo **res);
+/* Abandons a request at any point (started, waiting on UDP or TCP, done
+ * but not collected): closes its sockets and frees everything.  NULL is a
+ * no-op. */
+RFCRES_API void rfcres_req_cancel(struct rfcres_req *req);
 
 #ifdef __cplusplus
 }

@@ -74,13 +74,18 @@ static bool prefix_match(const struct in6_addr *a, const struct in6_addr *p,
 	return (a->s6_addr[full] & mask) == (p->s6_addr[full] & mask);
 }
 
+/* Longest match.  Parsed tables are sorted longest first, but tables
+ * built by hand (tests, the sort simulator) need not be, and a true
+ * longest match costs nothing on a dozen rows. */
 static const struct conf_policy_row *
 lookup(const struct conf_policy_row *rows, size_t n, const struct in6_addr *a)
 {
-	for (size_t i = 0; i < n; i++)
-		if (prefix_match(a, &rows[i].prefix, rows[i].plen))
-			return &rows[i];
-	return NULL;
+	const struct conf_policy_row *best = NULL;
+	for (size_t i = 0; rows && i < n; i++)
+		if (prefix_match(a, &rows[i].prefix, rows[i].plen) &&
+		    (!best || rows[i].plen > best->plen))
+			best = &rows[i];
+	return best;
 }
 
 int conf_policy_label(const struct conf_policy *p, const struct in6_addr *a)

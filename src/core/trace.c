@@ -67,6 +67,35 @@ void trace_lookup_end(void)
 	}
 }
 
+void trace_lookup_open(struct trace_lookup_ctx *c)
+{
+	pthread_once(&debug_once, debug_init);
+	if (tl_depth > 0) {
+		c->start_ns = tl_start_ns;
+		c->lookup_id = tl_lookup_id;
+	} else {
+		c->start_ns = sys_now_ns();
+		c->lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
+	}
+}
+
+void trace_lookup_enter(struct trace_lookup_ctx *c)
+{
+	c->saved_start_ns = tl_start_ns;
+	c->saved_id = tl_lookup_id;
+	c->saved_depth = tl_depth;
+	tl_start_ns = c->start_ns;
+	tl_lookup_id = c->lookup_id;
+	tl_depth = 1;
+}
+
+void trace_lookup_leave(struct trace_lookup_ctx *c)
+{
+	tl_start_ns = c->saved_start_ns;
+	tl_lookup_id = c->saved_id;
+	tl_depth = c->saved_depth;
+}
+
 RFCRES_API int rfcres_trace_format(const struct rfcres_trace_event *ev,
 				   char *buf, size_t len)
 {

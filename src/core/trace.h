@@ -38,6 +38,22 @@ void trace_emit(enum rfcres_trace_category cat, const char *name,
 void trace_lookup_begin(void);
 void trace_lookup_end(void);
 
+/* A lookup that outlives one call (the asynchronous API, rfcres_req_*):
+ * its id and start time live in the request, and every step installs them
+ * on the thread that runs it, so events keep one id and elapsed times from
+ * the request's start whichever thread or event loop drives it.
+ * trace_lookup_open inherits the thread's current lookup when one is
+ * active (the synchronous getaddrinfo wrapping the async machine), else
+ * starts a new one.  enter/leave nest and restore what they replaced. */
+struct trace_lookup_ctx {
+	uint64_t start_ns, lookup_id;
+	uint64_t saved_start_ns, saved_id;
+	unsigned saved_depth;
+};
+void trace_lookup_open(struct trace_lookup_ctx *c);
+void trace_lookup_enter(struct trace_lookup_ctx *c);
+void trace_lookup_leave(struct trace_lookup_ctx *c);
+
 /* Copies s into buf (size len) replacing spaces, '=' and non-printable
  * bytes by \xHH so that hostile names cannot forge fields. */
 const char *trace_safe(const char *s, char *buf, size_t len);

@@ -5,6 +5,7 @@
  * written down in docs/deviations.md.
  */
 #include "gai/gai.h"
+#include "gai/gai_async.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -163,6 +164,16 @@ static int host_numeric(struct gai_req *r, const char *name)
 	return rc ? rc : 1;
 }
 
+/* The configuration snapshot, taken the first time a file is needed: a
+ * numeric host with a numeric (or no) service touches no file at all, as
+ * in glibc, so it costs no stat() calls. */
+static struct conf_snapshot *snap(struct gai_req *r)
+{
+	if (!r->snap)
+		r->snap = conf_acquire();
+	return r->snap;
+}
+
 /* IPv4 addresses of the hosts file for name, as glibc's files backend
  * answers an AF_INET query: IPv4 entries, and "::1" entries turned into
  * 127.0.0.1 (nss_files does that so ip6-localhost works for IPv4), in file
@@ -171,7 +182,7 @@ static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
 {
 	static const unsigned char lo4[4] = {127, 0, 0, 1};
 	const struct conf_hosts_entry *e[64];
-	size_t n = conf_hosts_by_name(r->snap->hosts, name, AF_UNSPEC, e, 64);
+	size_t n = conf_hosts_by_name(snap(r)->hosts, name, AF_UNSPEC, e, 64);
 	int rc = 0;
 	for (size_t i = 0; i < n && i < 64 && !rc; i++) {
 		const void *a = e[i]->addr;
@@ -192,7 +203,7 @@ static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
 static int host_file(struct gai_req *r, const char *name)
 {
 	const struct conf_hosts_entry *e[64];
-	const struct conf_hosts *h = r->snap->hosts;
+	const struct conf_hosts *h = snap(r)->hosts;
 	const char *canon = NULL;
 	int rc = 0;
 
@@ -278,7 +289,7 @@ static int host_dns(struct gai_req *r, const char *name)
 	}
 	r->dns_want = want;
 	r->from_dns = true;
-	r->dns = dns_lookup_start(r->snap, name, want);
+	r->dns = dns_lookup_start(snap(r), name, want);
 	return r->dns ? 0 : EAI_MEMORY;
 }
 
@@ -344,8 +355,8 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 			   (unsigned)r->flags);
 	}
 
-	r->snap = conf_acquire();
-	rc = gai_services(r->snap->services, service, num, r->socktype,
+	rc = gai_services(service && num < 0 ? snap(r)->services : NULL,
+			  service, num, r->socktype,
 			  r->protocol, r->servs, &r->nservs);
 	if (rc)
 		goto fail;
@@ -512,7 +523,7 @@ static int sort_addrs(struct gai_req *r)
 	sort_probe_sources(items, n, inv);
 	if (inv)
 		ifaddr_release(inv);
-	sort_destinations(items, n, r->snap->policy, why);
+	sort_destinations(items, n, snap(r)->policy, why);
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = r->addrs[items[i].index];
 	if (trace_on()) {
@@ -576,39 +587,27 @@ out:
 	return rc;
 }
 
+/* The synchronous face of the asynchronous request (gai_async.c): the same
+ * request, kept on the stack and driven to completion with poll().  Every
+ * wait is bounded by the DNS machine's own deadline. */
 RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
 				  const struct addrinfo *hints,
 				  struct addrinfo **res)
 {
-	struct gai_req r;
+	struct rfcres_req q;
+	struct pollfd fds[RFCRES_REQ_MAXFDS];
 	trace_lookup_begin();
 	*res = NULL;
-	int rc = gai_req_start(&r, node, service, hints);
-	if (rc == 0) {
-		if (r.dns) {
-			struct pollfd fds[8];
-			for (;;) {
-				uint64_t deadline = 0;
-				int n = dns_lookup_pollfds(r.dns, fds, 8,
-							   &deadline);
-				uint64_t now = sys_now_ns();
-				int ms = deadline > now
-						 ? (int)((deadline - now + 999999) /
-							 1000000)
-						 : 0;
-				if (rfcres_sys.poll(fds, (nfds_t)n, ms) < 0)
-					for (int i = 0; i < n; i++)
-						fds[i].revents = 0;
-				if (dns_lookup_step(r.dns, fds, n,
-						    sys_now_ns()))
-					break;
-			}
-		}
-		rc = gai_req_finish(&r, res);
-	} else {
-		TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=0",
-		      rc);
+	int rc = gai_async_begin(&q, node, service, hints);
+	while (rc == 0 && !rfcres_req_done(&q)) {
+		int ms, n = rfcres_req_pollfds(&q, fds, RFCRES_REQ_MAXFDS, &ms);
+		if (rfcres_sys.poll(fds, (nfds_t)n, ms) < 0)
+			for (int i = 0; i < n; i++)
+				fds[i].revents = 0;
+		rfcres_req_process(&q, fds, n);
 	}
+	if (rc == 0)
+		rc = gai_async_take(&q, res);
 	trace_lookup_end();
 	return rc;
 }

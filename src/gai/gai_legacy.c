@@ -525,7 +525,10 @@ static int query_r(const struct legacy_query *q, struct hostent *ret,
 	}
 	answer_free(&a);
 	trace_lookup_end();
+	/* glibc's resolver also leaves the outcome in the thread's h_errno
+	 * (res_query sets it), and callers such as perl read it there */
 	*h_errnop = herr;
+	h_errno = herr;
 	int rc = legacy_r_return(herr, err);
 	errno = rc;
 	return rc;

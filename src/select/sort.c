@@ -38,7 +38,6 @@
 
 /* ---- addresses ---------------------------------------------------------- */
 
-#define IN6(...) { .s6_addr = { __VA_ARGS__ } }
 
 static bool is_v4(const struct in6_addr *a)
 {
@@ -49,20 +48,6 @@ static uint32_t v4_host(const struct in6_addr *a)
 {
 	return (uint32_t)a->s6_addr[12] << 24 | (uint32_t)a->s6_addr[13] << 16 |
 	       (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15];
-}
-
-static bool prefix_match(const struct in6_addr *p, unsigned plen,
-			 const struct in6_addr *a)
-{
-	if (plen > 128)
-		return false;
-	unsigned full = plen / 8, rest = plen % 8;
-	if (memcmp(p->s6_addr, a->s6_addr, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	unsigned char mask = (unsigned char)(0xff00u >> rest);
-	return ((p->s6_addr[full] ^ a->s6_addr[full]) & mask) == 0;
 }
 
 /* Leading bits a and b share, over bytes [from, to). */
@@ -118,79 +103,11 @@ const char *sort_addr_str(const struct in6_addr *a, uint32_t scope_id,
 	return buf;
 }
 
-/* ---- policy table (RFC 6724 section 2.1) -------------------------------- */
-
-static const struct conf_policy_row default_label[] = {
-	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 0 },
-	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 4 },
-	{ IN6(0), 96, 3 },
-	{ IN6(0x20, 0x01), 32, 5 },
-	{ IN6(0x20, 0x02), 16, 2 },
-	{ IN6(0x3f, 0xfe), 16, 12 },
-	{ IN6(0xfe, 0xc0), 10, 11 },
-	{ IN6(0xfc), 7, 13 },
-	{ IN6(0), 0, 1 },
-};
-
-static const struct conf_policy_row default_precedence[] = {
-	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1), 128, 50 },
-	{ IN6(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff), 96, 35 },
-	{ IN6(0), 96, 1 },
-	{ IN6(0x20, 0x01), 32, 5 },
-	{ IN6(0x20, 0x02), 16, 30 },
-	{ IN6(0x3f, 0xfe), 16, 1 },
-	{ IN6(0xfe, 0xc0), 10, 1 },
-	{ IN6(0xfc), 7, 3 },
-	{ IN6(0), 0, 40 },
-};
-
-#define NROWS(a) (sizeof(a) / sizeof((a)[0]))
-
-static const struct conf_policy default_policy = {
-	/* never written through: the struct's pointers are not const */
-	.label = (struct conf_policy_row *)default_label,
-	.nlabel = NROWS(default_label),
-	.precedence = (struct conf_policy_row *)default_precedence,
-	.nprecedence = NROWS(default_precedence),
-	.rule9 = CONF_RULE9_ALL,
-};
-
-const struct conf_policy *sort_default_policy(void)
-{
-	return &default_policy;
-}
+/* ---- policy table: conf_policy_default() is RFC 6724 section 2.1 ------ */
 
 static const struct conf_policy *pol(const struct conf_policy *p)
 {
-	return p ? p : &default_policy;
-}
-
-/* Longest match.  Rows are meant to be sorted longest first, but a true
- * longest match costs nothing on ten rows and does not trust the order. */
-static const struct conf_policy_row *
-row_lookup(const struct conf_policy_row *v, size_t n, const struct in6_addr *a)
-{
-	const struct conf_policy_row *best = NULL;
-	for (size_t i = 0; v && i < n; i++)
-		if (prefix_match(&v[i].prefix, v[i].plen, a) &&
-		    (!best || v[i].plen > best->plen))
-			best = &v[i];
-	return best;
-}
-
-int sort_label(const struct conf_policy *policy, const struct in6_addr *a)
-{
-	const struct conf_policy *p = pol(policy);
-	const struct conf_policy_row *r = row_lookup(p->label, p->nlabel, a);
-	return r ? r->value : -1;
-}
-
-int sort_precedence(const struct conf_policy *policy, const struct in6_addr *a)
-{
-	const struct conf_policy *p = pol(policy);
-	const struct conf_policy_row *r =
-		row_lookup(p->precedence, p->nprecedence, a);
-	return r ? r->value : 0;
+	return p ? p : conf_policy_default();
 }
 
 /* RFC 6724 section 3.1 (multicast scope field; unicast mapped onto it) and
@@ -200,12 +117,9 @@ int sort_precedence(const struct conf_policy *policy, const struct in6_addr *a)
 int sort_scope(const struct in6_addr *a, const struct conf_policy *policy)
 {
 	if (is_v4(a)) {
-		if (policy) {
-			const struct conf_policy_row *r =
-				row_lookup(policy->scopev4, policy->nscopev4, a);
-			if (r)
-				return r->value;
-		}
+		int v = policy ? conf_policy_scopev4(policy, a) : -1;
+		if (v >= 0)
+			return v;
 		uint32_t h = v4_host(a);
 		if ((h >> 24) == 127 || (h >> 16) == 0xa9fe)
 			return 0x2;
@@ -255,10 +169,10 @@ static void make_key(const struct sort_item *it, const struct conf_policy *p,
 	k->usable = it->has_src;
 	k->v4 = is_v4(&it->dst);
 	k->dscope = sort_scope(&it->dst, p);
-	k->dlabel = sort_label(p, &it->dst);
-	k->prec = sort_precedence(p, &it->dst);
+	k->dlabel = conf_policy_label(p, &it->dst);
+	k->prec = conf_policy_precedence(p, &it->dst);
 	k->sscope = it->has_src ? sort_scope(&it->src, p) : -1;
-	k->slabel = it->has_src ? sort_label(p, &it->src) : -1;
+	k->slabel = it->has_src ? conf_policy_label(p, &it->src) : -1;
 	k->flags = it->has_src ? it->src_flags : 0;
 	k->cpl = sort_common_prefix(it);
 }
@@ -652,7 +566,7 @@ static bool make_cand(const struct ifaddr_entry *e, const struct in6_addr *d,
 		return false;
 	c->e = e;
 	c->scope = sort_scope(&c->a, p);
-	c->label = sort_label(p, &c->a);
+	c->label = conf_policy_label(p, &c->a);
 	struct sort_item tmp = { .dst = *d, .has_src = true, .src = c->a,
 				 .src_plen = e->plen };
 	c->cpl = sort_common_prefix(&tmp);
@@ -672,7 +586,7 @@ bool sort_select_source(const struct in6_addr *dst, uint32_t dst_scope_id,
 	out->src_flags = 0;
 	if (!inv || (needs_zone(dst) && dst_scope_id == 0))
 		return false;
-	int dscope = sort_scope(dst, p), dlabel = sort_label(p, dst);
+	int dscope = sort_scope(dst, p), dlabel = conf_policy_label(p, dst);
 	struct cand best, c;
 	bool have = false;
 	for (size_t i = 0; i < inv->n; i++) {

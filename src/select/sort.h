@@ -88,14 +88,8 @@ bool sort_select_source(const struct in6_addr *dst, uint32_t dst_scope_id,
  * with gai.conf scopev4 overrides from policy when not NULL). */
 int sort_scope(const struct in6_addr *a, const struct conf_policy *policy);
 
-/* The RFC 6724 section 2.1 default policy table (not glibc's RFC 3484 one),
- * rule9 = CONF_RULE9_ALL.  Every function here takes policy NULL as this. */
-const struct conf_policy *sort_default_policy(void);
-
-/* Longest-prefix policy lookups as the sorter does them (policy NULL = the
- * default).  No matching row: label -1, precedence 0. */
-int sort_label(const struct conf_policy *policy, const struct in6_addr *a);
-int sort_precedence(const struct conf_policy *policy, const struct in6_addr *a);
+/* Every function here takes policy NULL as conf_policy_default(), the
+ * RFC 6724 section 2.1 table (not glibc's RFC 3484 one). */
 
 /* CommonPrefixLen(Source(D), D) of an item in the family's bits, capped at
  * the source's prefix length (RFC 6724 section 2.2); 0 without a source. */

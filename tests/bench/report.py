@@ -212,7 +212,7 @@ def table(title, key, note, digits=0, minkey=None, vs=REF):
 md = ["# Resolver benchmark: " + ", ".join(LIB_NAMES), ""]
 md.append("Mode: %s; %s, %s cores, kernel %s; server %s on 127.0.0.1:53 inside a private network "
           "namespace (%s)." % (ENV.get("mode", "?"), ENV.get("cpu", "?"), ENV.get("cores", "?"),
-                               ENV.get("kernel", "?"), ENV.get("dnsmasq", "dnsmasq"),
+                               ENV.get("kernel", "?"), ENV.get("server", "dnsmasq"),
                                "dual-stack veth" if "veth" in open(os.path.join(WORK, "netns.txt")).read()
                                else "loopback only") if os.path.exists(os.path.join(WORK, "netns.txt"))
           else "")

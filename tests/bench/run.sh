@@ -8,6 +8,7 @@
 # usage: tests/bench/run.sh [--quick] [--out DIR] [--rfcres-build DIR]
 #                           [--preload NAME=LIB.so]... [--libs a,b,...]
 #                           [--budget SECONDS] [--no-install]
+#                           [--server dnsmasq|fakedns]
 # See docs/benchmark.md.
 set -uo pipefail
 
@@ -21,6 +22,7 @@ ONLY_LIBS=""
 BUDGET=""
 NO_INSTALL=0
 INNER=0
+SERVER=dnsmasq
 
 die() { echo "bench: $*" >&2; exit 1; }
 say() { echo "bench: [$(date +%T)] $*" >&2; }
@@ -34,13 +36,15 @@ while [ $# -gt 0 ]; do
 	--libs) ONLY_LIBS=$2; shift ;;
 	--budget) BUDGET=$2; shift ;;
 	--no-install) NO_INSTALL=1 ;;
+	--server) SERVER=$2; shift ;;
 	--inner) INNER=1 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (try --help)" ;;
 	esac
 	shift
 done
 
+case "$SERVER" in dnsmasq|fakedns) ;; *) die "--server: dnsmasq or fakedns" ;; esac
 mkdir -p "$OUT" || die "cannot create $OUT"
 OUT=$(cd "$OUT" && pwd)
 WORK="$OUT/work"
@@ -53,12 +57,12 @@ RAW="$OUT/raw.jsonl"
 # command by `timeout`.  Defaults keep the full run under 5 minutes and
 # --quick under 1 minute on a 2-core machine.
 if [ "$QUICK" = 1 ]; then
-	REPS=3; TIME_S=0.06; COUNT=2000; WARM=10
-	SC_COUNT=8; SC_BIG=2; CG_COUNT=8; CG_BIG=2; CG_CASES="dual tc256"
-	GROWTH_N=20000; GROWTH_OTHERS_N=5000; GROWTH_ALL=0; : "${BUDGET:=42}"
+	REPS=3; TIME_S=0.05; COUNT=2000; WARM=5
+	SC_COUNT=8; SC_BIG=2; CG_COUNT=8; CG_BIG=2; CG_CASES="dual"
+	GROWTH_N=20000; GROWTH_OTHERS_N=5000; GROWTH_ALL=0; : "${BUDGET:=40}"
 else
-	REPS=5; TIME_S=0.35; COUNT=20000; WARM=50
-	SC_COUNT=50; SC_BIG=10; CG_COUNT=50; CG_BIG=10; CG_CASES=all
+	REPS=5; TIME_S=0.25; COUNT=20000; WARM=20
+	SC_COUNT=30; SC_BIG=6; CG_COUNT=20; CG_BIG=4; CG_CASES=all
 	GROWTH_N=100000; GROWTH_OTHERS_N=20000; GROWTH_ALL=1; : "${BUDGET:=270}"
 fi
 
@@ -141,8 +145,18 @@ outer_build_rfcres() {
 		fi
 	fi
 	[ -n "$RF_SO" ] || return 0
-	local m="$WORK/build-rfcres-musl"
+	local m="$WORK/build-rfcres-musl" kh="$WORK/kernel-headers" a
+	# Debian's musl-gcc hides /usr/include, so <linux/rtnetlink.h> is not
+	# found and librfcres would build without its netlink code.  A musl
+	# distribution has the kernel headers (Alpine: linux-headers); expose
+	# exactly those directories, nothing of glibc.
+	mkdir -p "$kh"
+	for a in /usr/include/linux /usr/include/asm-generic \
+		/usr/include/$(gcc -dumpmachine)/asm; do
+		[ -d "$a" ] && ln -sfn "$a" "$kh/$(basename "$a")"
+	done
 	if cmake -S "$ROOT" -B "$m" -DRFCRES_TESTS=OFF -DCMAKE_C_COMPILER=musl-gcc \
+		-DCMAKE_C_FLAGS="-isystem $kh" \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/build-rfcres-musl.log" 2>&1 &&
 		cmake --build "$m" --target rfcres_static -j2 >>"$WORK/build-rfcres-musl.log" 2>&1 &&
 		[ -f "$m/librfcres.a" ]; then
@@ -199,6 +213,13 @@ outer_build() {
 		[ -f "$lib" ] || die "--preload $p: no such file"
 		addlib "$name" dyn "$BIN/bench-glibc" "$(readlink -f "$lib")" "LD_PRELOAD=$lib into the glibc program"
 	done
+	if [ "$SERVER" = fakedns ]; then
+		local fb="$WORK/build-fakedns"
+		cmake -S "$ROOT" -B "$fb" -DRFCRES_TESTS=ON >"$WORK/build-fakedns.log" 2>&1 &&
+			cmake --build "$fb" --target rfcres-fakedns -j2 >>"$WORK/build-fakedns.log" 2>&1 &&
+			cp "$fb/tests/rfcres-fakedns" "$BIN/rfcres-fakedns" ||
+			die "cannot build rfcres-fakedns (see $WORK/build-fakedns.log)"
+	fi
 	gcc "${CFLAGS_B[@]}" -o "$BIN/bench-floor" "$S/bench_floor.c" "$S/bench_common.c" -ldl ||
 		die "build failed: floor"
 	addlib floor dyn "$BIN/bench-floor" "" "bare UDP exchange, TCP on TC (no library)"
@@ -226,7 +247,11 @@ outer_build() {
 outer_versions() {
 	{
 		echo "kernel|$(uname -r)"
-		echo "dnsmasq|$(dnsmasq --version | head -1)"
+		if [ "$SERVER" = fakedns ]; then
+			echo "server|rfcres-fakedns ($(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null))"
+		else
+			echo "server|$(dnsmasq --version | head -1 | sed 's/  Copyright.*//')"
+		fi
 		echo "cpu|$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 		echo "cores|$(nproc)"
 		echo "librfcres_commit|$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
@@ -246,7 +271,11 @@ outer_main() {
 	echo "$CASES" >"$WORK/cases.tsv"
 	say "libraries: $(cut -d'|' -f1 "$WORK/libs.tsv" | tr '\n' ' ')"
 	export BENCH_QUICK=$QUICK BENCH_BUDGET=$BUDGET
-	"${NSCMD[@]}" bash "$HERE/run.sh" --inner --out "$OUT" $([ "$QUICK" = 1 ] && echo --quick)
+	# The inner part runs from a copy: bash reads scripts as it goes, so an
+	# edit of run.sh during a run must not change the running one.
+	cp "$HERE/run.sh" "$WORK/run-inner.sh"
+	"${NSCMD[@]}" bash "$WORK/run-inner.sh" --inner --out "$OUT" --server "$SERVER" \
+		$([ "$QUICK" = 1 ] && echo --quick)
 	local rc=$?
 	[ $rc = 0 ] || die "measurement phase failed (rc=$rc)"
 	python3 "$HERE/report.py" "$OUT" || die "report failed"
@@ -256,11 +285,11 @@ outer_main() {
 # ======================================================================
 # Inner part: runs inside the private network + mount namespace.
 # ======================================================================
-DNSMASQ_PID=""
+SERVER_PID=""
 inner_cleanup() {
-	if [ -n "$DNSMASQ_PID" ]; then
-		kill "$DNSMASQ_PID" 2>/dev/null
-		wait "$DNSMASQ_PID" 2>/dev/null
+	if [ -n "$SERVER_PID" ]; then
+		kill "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
 	fi
 }
 
@@ -340,13 +369,20 @@ inner_mounts() {
 	cmp -s /etc/resolv.conf "$ETC/resolv.conf" || return 1
 }
 
-inner_dnsmasq() {
+inner_server() {
 	local i
-	dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
-		--bind-interfaces --no-resolv --no-hosts --addn-hosts="$ETC/records" \
-		--local=/#/ --user=root --group=root --pid-file= --no-negcache \
-		--log-facility="$WORK/dnsmasq.log" >"$WORK/dnsmasq.out" 2>&1 &
-	DNSMASQ_PID=$!
+	if [ "$SERVER" = fakedns ]; then
+		# Same records in the fakedns zone format (NAME TYPE ADDRESS).
+		awk '{ print $2, ($1 ~ /:/ ? "AAAA" : "A"), $1 }' "$ETC/records" >"$ETC/records.zone"
+		"$BIN/rfcres-fakedns" --zone "$ETC/records.zone" --listen 127.0.0.1:53 \
+			--foreground >"$WORK/server.log" 2>&1 &
+	else
+		dnsmasq --no-daemon --conf-file=/dev/null --port=53 --listen-address=127.0.0.1 \
+			--bind-interfaces --no-resolv --no-hosts --addn-hosts="$ETC/records" \
+			--local=/#/ --user=root --group=root --pid-file= --no-negcache \
+			--log-facility="$WORK/server.log" >"$WORK/server.out" 2>&1 &
+	fi
+	SERVER_PID=$!
 	for i in $(seq 1 50); do
 		if timeout 3 "$BIN/bench-floor" -n 1 -w 0 -c probe dual.bench.test 2>/dev/null |
 			grep -q '"errors":0'; then
@@ -354,7 +390,7 @@ inner_dnsmasq() {
 		fi
 		sleep 0.1
 	done
-	say "dnsmasq does not answer on 127.0.0.1:53 (see $WORK/dnsmasq.log)"
+	say "$SERVER does not answer on 127.0.0.1:53 (see $WORK/server.log)"
 	return 1
 }
 
@@ -400,6 +436,55 @@ lib_arg() { # lib, case-name, floor-names
 	if [ "$1" = floor ]; then echo "$3"; else echo "$2"; fi
 }
 
+# Each phase loops over cases x libraries; for_each_run PHASE PERCENT FN
+# calls FN id name fnames expected lib arg until the phase's share of the
+# budget is spent.
+for_each_run() {
+	local phase=$1 pct=$2 fn=$3 id name fnames exp desc lib arg
+	while IFS='|' read -r id name fnames exp desc; do
+		for lib in $LIBS; do
+			arg=$(lib_arg "$lib" "$name" "$fnames")
+			[ "$arg" = - ] && continue
+			over_budget "$phase" "$pct" && return
+			"$fn" "$id" "$exp" "$lib" "$arg"
+		done
+	done <<<"$CASES"
+}
+
+run_verify() {
+	record verify "$3" "$1" 0 15 -- $(lib_cmd "$3" 0) -n 1 -w 0 -t 10 -c "$1" "$4"
+}
+
+run_strace() {
+	local n=$SC_COUNT
+	[ "$2" -ge 256 ] && n=$SC_BIG
+	record strace "$3" "$1" 0 60 -- strace -f -qq -o "$WORK/strace/$3.$1.txt" \
+		$(lib_cmd "$3" 0) -n "$n" -w 2 -t 30 -c "$1" "$4"
+}
+
+run_callgrind() {
+	local n=$CG_COUNT
+	[ "$2" -ge 256 ] && n=$CG_BIG
+	[ "$CG_CASES" = all ] || case " $CG_CASES " in *" $1 "*) ;; *) return ;; esac
+	# --trace-children: the program is started through env(1).
+	record callgrind "$3" "$1" 0 90 -- valgrind --tool=callgrind -q --trace-children=yes \
+		--callgrind-out-file="$WORK/callgrind/$3.$1.out" \
+		--collect-atstart=no --toggle-collect=bench_measured_loop \
+		$(lib_cmd "$3" 0) -n "$n" -w 1 -t 60 -c "$1" "$4"
+}
+
+run_time() {
+	record time "$3" "$1" "$REP" 30 -- $(lib_cmd "$3" 1) \
+		-n "$COUNT" -t "$TIME_S" -w "$WARM" -c "$1" "$4"
+}
+
+growth() { # lib, lookups, budget percent
+	over_budget "growth-$1" "$3" && return
+	say "growth check: $1, $2 lookups of dual.bench.test"
+	record growth "$1" dual 0 120 -- $(lib_cmd "$1" 1) -G -n "$2" -t 60 -w 1000 \
+		-c dual dual.bench.test
+}
+
 inner_main() {
 	INNER_T0=$SECONDS
 	trap inner_cleanup EXIT
@@ -411,81 +496,41 @@ inner_main() {
 	export RFCRES_RESOLV_CONF="$ETC/resolv.conf" RFCRES_HOSTS="$ETC/hosts" \
 		RFCRES_GAI_CONF="$ETC/gai.conf"
 	unset LOCALDOMAIN RES_OPTIONS HOSTALIASES RFCRES_DEBUG
-	inner_dnsmasq || exit 1
+	inner_server || exit 1
 	: >"$WORK/stderr.log"
 	mkdir -p "$WORK/strace" "$WORK/callgrind"
-	local libs rep id name fnames exp desc lib arg n have_rf=0
-	libs=$(cut -d'|' -f1 "$WORK/libs.tsv")
+	local lib have_rf=0
+	LIBS=$(cut -d'|' -f1 "$WORK/libs.tsv")
 	grep -q '^librfcres|' "$WORK/libs.tsv" && have_rf=1
 
+	# Order: the deterministic counts first (cheap to repeat, never
+	# noisy), then timing, then the growth checks.  Each phase may use the
+	# budget up to its percentage, so a slow machine loses repetitions,
+	# not whole columns.
 	say "verify: one lookup per library and case"
-	while IFS='|' read -r id name fnames exp desc; do
-		for lib in $libs; do
-			arg=$(lib_arg "$lib" "$name" "$fnames")
-			[ "$arg" = - ] && continue
-			record verify "$lib" "$id" 0 15 -- $(lib_cmd "$lib" 0) -n 1 -w 0 -t 10 -c "$id" "$arg"
-		done
-	done <<<"$CASES"
-
-	say "throughput/latency: $REPS repetitions x $(echo "$CASES" | wc -l) cases x $(echo $libs | wc -w) libraries"
-	for rep in $(seq 1 "$REPS"); do
-		while IFS='|' read -r id name fnames exp desc; do
-			over_budget time 50 && break 2
-			for lib in $libs; do
-				arg=$(lib_arg "$lib" "$name" "$fnames")
-				[ "$arg" = - ] && continue
-				record time "$lib" "$id" "$rep" 30 -- $(lib_cmd "$lib" 1) \
-					-n "$COUNT" -t "$TIME_S" -w "$WARM" -c "$id" "$arg"
-			done
-		done <<<"$CASES"
-	done
-
-	growth() { # lib, lookups, budget percent
-		over_budget growth "$3" && return
-		say "growth check: $1, $2 lookups of dual.bench.test"
-		record growth "$1" dual 0 120 -- $(lib_cmd "$1" 1) -G -n "$2" -t 60 -w 1000 \
-			-c dual dual.bench.test
-	}
-	if [ $have_rf = 1 ]; then growth librfcres "$GROWTH_N" 70; else say "growth check: librfcres absent"; fi
-
+	for_each_run verify 100 run_verify
+	INNER_T0=$SECONDS # the budget covers the measurements proper
 	say "syscalls per lookup (strace)"
-	while IFS='|' read -r id name fnames exp desc; do
-		n=$SC_COUNT
-		[ "$exp" -ge 256 ] && n=$SC_BIG
-		for lib in $libs; do
-			arg=$(lib_arg "$lib" "$name" "$fnames")
-			[ "$arg" = - ] && continue
-			over_budget strace 75 && break 2
-			record strace "$lib" "$id" 0 60 -- strace -f -qq -o "$WORK/strace/$lib.$id.txt" \
-				$(lib_cmd "$lib" 0) -n "$n" -w 2 -t 30 -c "$id" "$arg"
-		done
-	done <<<"$CASES"
-
+	for_each_run strace 20 run_strace
 	say "instructions per lookup (callgrind)"
-	while IFS='|' read -r id name fnames exp desc; do
-		n=$CG_COUNT
-		[ "$exp" -ge 256 ] && n=$CG_BIG
-		[ "$CG_CASES" = all ] || case " $CG_CASES " in *" $id "*) ;; *) continue ;; esac
-		for lib in $libs; do
-			arg=$(lib_arg "$lib" "$name" "$fnames")
-			[ "$arg" = - ] && continue
-			over_budget callgrind 100 && break 2
-			record callgrind "$lib" "$id" 0 90 -- valgrind --tool=callgrind -q --trace-children=yes \
-				--callgrind-out-file="$WORK/callgrind/$lib.$id.out" \
-				--collect-atstart=no --toggle-collect=bench_measured_loop \
-				$(lib_cmd "$lib" 0) -n "$n" -w 1 -t 60 -c "$id" "$arg"
-		done
-	done <<<"$CASES"
-
+	for_each_run callgrind 45 run_callgrind
+	say "throughput/latency: up to $REPS repetitions x $(echo "$CASES" | wc -l) cases x $(echo $LIBS | wc -w) libraries"
+	for REP in $(seq 1 "$REPS"); do
+		for_each_run time 85 run_time
+	done
+	if [ $have_rf = 1 ]; then
+		growth librfcres "$GROWTH_N" 95
+	else
+		say "growth check: librfcres absent"
+	fi
 	if [ "$GROWTH_ALL" = 1 ]; then
-		for lib in $libs; do
-			[ "$lib" = librfcres ] && continue
-			growth "$lib" "$GROWTH_OTHERS_N" 100
+		for lib in $LIBS; do
+			[ "$lib" = librfcres ] || growth "$lib" "$GROWTH_OTHERS_N" 100
 		done
 	elif [ $have_rf = 0 ]; then
 		growth glibc "$GROWTH_OTHERS_N" 100 # keeps the pipeline exercised until librfcres lands
 	fi
-	grep -c . "$WORK/stderr.log" >/dev/null && say "program stderr: $WORK/stderr.log"
+	[ -s "$WORK/stderr.log" ] && say "program stderr: $WORK/stderr.log"
 	return 0
 }
 

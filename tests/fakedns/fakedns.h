@@ -136,6 +136,9 @@ void fakedns_reset_counters(struct fakedns *fd);
 /* Queries seen for name (qtype 0 = any) since the last reset (last 4096). */
 unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
 				  int qtype);
+/* The same, counting only queries that came over TCP. */
+unsigned long fakedns_tcp_query_count(struct fakedns *fd, const char *name,
+				      int qtype);
 
 #ifdef __cplusplus
 }

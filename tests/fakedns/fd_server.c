@@ -82,6 +82,7 @@ struct fd_pending {
 struct fd_logent {
 	uint64_t h;
 	uint16_t qtype;
+	uint8_t tcp;
 };
 
 struct fakedns {
@@ -376,10 +377,15 @@ static int tcp_deliver(struct fd_conn *c, const struct fdz_behav *b,
 static void udp_send(struct fakedns *fd, int s, const struct sockaddr_storage *peer,
 		     socklen_t plen, const void *msg, size_t len)
 {
-	/* Best effort, like a real server: a full socket buffer drops. */
+	/* Counted first: a test that has the answer must see it counted.
+	 * Best effort, like a real server: a full socket buffer drops. */
+	count_sent(fd, 0);
 	if (sendto(s, msg, len, MSG_NOSIGNAL, (const struct sockaddr *)peer,
-		   plen) >= 0)
-		count_sent(fd, 0);
+		   plen) < 0) {
+		pthread_mutex_lock(&fd->lock);
+		fd->cnt.udp_sent--;
+		pthread_mutex_unlock(&fd->lock);
+	}
 }
 
 /* Junk a correct client must reject: too short, wrong ID, or QR=0. */
@@ -548,6 +554,7 @@ static void count_query(struct fakedns *fd, const struct fdw_query *q, int tcp)
 	}
 	e->h = name_hash(q->qname);
 	e->qtype = q->qtype;
+	e->tcp = (uint8_t)tcp;
 }
 
 enum action { ACT_ANSWER, ACT_DROP, ACT_RESET };
@@ -1364,8 +1371,8 @@ void fakedns_reset_counters(struct fakedns *fd)
 	pthread_mutex_unlock(&fd->lock);
 }
 
-unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
-				  int qtype)
+static unsigned long log_count(struct fakedns *fd, const char *name, int qtype,
+			       int tcp_only)
 {
 	char c[FDW_NAME_MAX];
 	unsigned long n = 0, i, last;
@@ -1376,9 +1383,25 @@ unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
 	h = name_hash(c);
 	pthread_mutex_lock(&fd->lock);
 	last = fd->nlog < FD_LOG_SIZE ? fd->nlog : FD_LOG_SIZE;
-	for (i = 0; i < last; i++)
-		if (fd->qlog[i].h == h && (qtype == 0 || fd->qlog[i].qtype == qtype))
+	for (i = 0; i < last; i++) {
+		const struct fd_logent *e = &fd->qlog[i];
+
+		if (e->h == h && (qtype == 0 || e->qtype == qtype) &&
+		    (!tcp_only || e->tcp))
 			n++;
+	}
 	pthread_mutex_unlock(&fd->lock);
 	return n;
+}
+
+unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
+				  int qtype)
+{
+	return log_count(fd, name, qtype, 0);
+}
+
+unsigned long fakedns_tcp_query_count(struct fakedns *fd, const char *name,
+				      int qtype)
+{
+	return log_count(fd, name, qtype, 1);
 }
