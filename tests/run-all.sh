@@ -18,6 +18,7 @@ if [ "$quick" != "--quick" ]; then
   cmake --workflow --preset asan --fresh
   step "TSan: concurrency tests"
   cmake --workflow --preset tsan --fresh
+  step "libFuzzer: corpus replay + 20 s per harness"; cmake --workflow --preset fuzz --fresh
 fi
 
 step "musl-gcc: the core builds and links statically"

@@ -13,6 +13,7 @@
  *   byte 1  query: bits 0-1 want (A+AAAA, A, AAAA, PTR), 2 short name with
  *           a search list, 3 attempts:1, 4 no-aaaa, 5 no-tld-query,
  *           6 TCP connect completes at once, 7 TCP connect is refused
+ *           (6 and 7: refused by connect() itself)
  *   then records  [ctl][len hi][len lo][len bytes]
  *     ctl & 7: 0 UDP datagram from server (ctl >> 4) & 3
  *              1 the same from a wrong source port
@@ -22,10 +23,15 @@
  *              4 TCP end of stream
  *              5 ICMP port unreachable on the server's UDP socket
  *              6 time passes: (first byte + 1) * 50 ms
- *              7 nothing (padding)
+ *              7 TCP connection reset (the next read fails ECONNRESET)
  *     ctl & 8: overwrite the message ID with the ID of the query it
  *              answers (same socket; same qtype when the reply's question
  *              is readable), so mutations reach the decoder's depths.
+ *     ctl & 0x80 (UDP and TCP messages): the record is a header plus
+ *              sections without a question; the harness inserts the
+ *              question of the latest query on that socket (the one
+ *              before it with ctl & 0x40) and sets QDCOUNT to 1, so
+ *              answers for any search-list name can be fuzzed.
  * A record is delivered only when the library waits in poll() with
  * nothing readable; when the input is exhausted, time jumps to the
  * library's next timer.
@@ -76,7 +82,11 @@ struct fk_sock {
 	unsigned qhead, qn;
 	struct {
 		uint16_t id, qtype;
+		uint8_t q[WIRE_NAME_MAX + 4]; /* question: name, type, class */
+		size_t qlen;
 	} sent[FK_SENT];
+	bool reset;   /* TCP: next receive reports ECONNRESET */
+	unsigned sends;
 	unsigned nsent;
 	uint8_t obuf[1024]; /* TCP: bytes written, framing being parsed */
 	size_t olen;
@@ -109,17 +119,24 @@ static void fk_free_queue(struct fk_sock *k)
 	k->qhead = k->qn = 0;
 }
 
-static bool qtype_of(const uint8_t *m, size_t len, uint16_t *qtype)
+/* End of the (uncompressed) question name at offset 12, or 0. */
+static size_t qname_end(const uint8_t *m, size_t len)
 {
 	size_t p = WIRE_HDR_LEN;
 	while (p < len && m[p] != 0) {
 		if (m[p] > WIRE_LABEL_MAX)
-			return false;
+			return 0;
 		p += 1u + m[p];
 	}
-	if (p + 3 > len)
+	return p < len ? p + 1 : 0;
+}
+
+static bool qtype_of(const uint8_t *m, size_t len, uint16_t *qtype)
+{
+	size_t p = qname_end(m, len);
+	if (p == 0 || p + 2 > len)
 		return false;
-	*qtype = wire_get16(m + p + 1);
+	*qtype = wire_get16(m + p);
 	return true;
 }
 
@@ -133,6 +150,33 @@ static void remember_query(struct fk_sock *k, const uint8_t *m, size_t len)
 		memmove(k->sent, k->sent + 1, (FK_SENT - 1) * sizeof k->sent[0]);
 	k->sent[i].id = wire_get16(m);
 	k->sent[i].qtype = qt;
+	size_t e = qname_end(m, len);
+	FUZZ_CHECK(e && e + 4 <= len && e - WIRE_HDR_LEN <= WIRE_NAME_MAX);
+	k->sent[i].qlen = e + 4 - WIRE_HDR_LEN;
+	memcpy(k->sent[i].q, m + WIRE_HDR_LEN, k->sent[i].qlen);
+}
+
+/* Builds header + the question of a sent query + the record's sections
+ * into out (see ctl & 0x80).  Returns the new length. */
+static size_t insert_question(const struct fk_sock *k, bool older,
+			      const uint8_t *d, size_t len, uint8_t *out)
+{
+	if (len < WIRE_HDR_LEN || k->nsent == 0) {
+		memcpy(out, d, len);
+		return len;
+	}
+	unsigned pick = k->nsent - 1;
+	if (older && pick > 0)
+		pick--;
+	memcpy(out, d, WIRE_HDR_LEN);
+	out[4] = 0;
+	out[5] = 1;
+	out[0] = (uint8_t)(k->sent[pick].id >> 8);
+	out[1] = (uint8_t)k->sent[pick].id;
+	memcpy(out + WIRE_HDR_LEN, k->sent[pick].q, k->sent[pick].qlen);
+	size_t o = WIRE_HDR_LEN + k->sent[pick].qlen;
+	memcpy(out + o, d + WIRE_HDR_LEN, len - WIRE_HDR_LEN);
+	return o + len - WIRE_HDR_LEN;
 }
 
 /* The ID of the query a reply m answers: same qtype, latest first. */
@@ -204,17 +248,21 @@ static bool next_record(void)
 	fk.inpos += len;
 
 	int srv = (int)(((ctl >> 4) & 3) % fk.rc->nns);
-	bool fix = ctl & 8;
-	uint8_t msg[65535 + 2];
+	bool fix = ctl & 8, insq = ctl & 0x80, older = ctl & 0x40;
+	uint8_t msg[65535 + 2 + WIRE_NAME_MAX + 4];
 	switch (ctl & 7) {
 	case 0:
 	case 1: {
 		struct fk_sock *k = fk_find(false, srv);
 		if (!k)
 			return true; /* nobody listens: lost */
-		memcpy(msg, d, len);
-		if (fix)
-			patch_id(k, msg, len);
+		if (insq) {
+			len = insert_question(k, older, d, len, msg);
+		} else {
+			memcpy(msg, d, len);
+			if (fix)
+				patch_id(k, msg, len);
+		}
 		enqueue(k, msg, len, (ctl & 7) == 1);
 		return true;
 	}
@@ -229,9 +277,18 @@ static bool next_record(void)
 			msg[1] = (uint8_t)len;
 			o = 2;
 		}
-		memcpy(msg + o, d, len);
-		if (fix) /* raw: the record starts at an ID */
-			patch_id(k, msg + o, o ? len : (len < 2 ? len : 2));
+		if (insq && o) {
+			len = insert_question(k, older, d, len, msg + o);
+			if (len > 65535)
+				len = 65535;
+			msg[0] = (uint8_t)(len >> 8);
+			msg[1] = (uint8_t)len;
+		} else {
+			memcpy(msg + o, d, len);
+			if (fix) /* raw: the record starts at an ID */
+				patch_id(k, msg + o,
+					 o ? len : (len < 2 ? len : 2));
+		}
 		enqueue(k, msg, len + o, false);
 		return true;
 	}
@@ -253,8 +310,12 @@ static bool next_record(void)
 		fk.jumped += dt;
 		return true;
 	}
-	default:
+	default: {
+		struct fk_sock *k = fk_find(true, -1);
+		if (k)
+			k->reset = true;
 		return true;
+	}
 	}
 }
 
@@ -299,6 +360,10 @@ static int fk_connect(int fd, const struct sockaddr *sa, socklen_t len)
 		return 0;
 	if (fk.tcp_immediate && !fk.tcp_refused)
 		return 0;
+	if (fk.tcp_immediate) { /* refused at once (a local RST) */
+		errno = ECONNREFUSED;
+		return -1;
+	}
 	k->connecting = true;
 	k->so_error = fk.tcp_refused ? ECONNREFUSED : 0;
 	errno = EINPROGRESS;
@@ -383,8 +448,13 @@ static ssize_t fk_send(int fd, const void *buf, size_t len, int flags)
 		errno = EAGAIN;
 		return -1;
 	}
-	if (k->eof) {
-		errno = EPIPE;
+	if (k->eof || k->reset) {
+		errno = k->reset ? ECONNRESET : EPIPE;
+		return -1;
+	}
+	/* every third write finds the socket buffer full */
+	if (++k->sends % 3 == 0) {
+		errno = EAGAIN;
 		return -1;
 	}
 	/* partial writes: at most 37 bytes at a time */
@@ -417,6 +487,10 @@ static ssize_t fk_recvfrom(int fd, void *buf, size_t len, int flags,
 	if (!k->tcp && k->refused) {
 		k->refused = false;
 		errno = ECONNREFUSED;
+		return -1;
+	}
+	if (k->tcp && k->reset) {
+		errno = ECONNRESET;
 		return -1;
 	}
 	if (k->qn == 0) {
@@ -501,6 +575,8 @@ static short readiness(struct fk_sock *k)
 			r |= POLLIN;
 		if (k->eof)
 			r |= POLLIN | POLLHUP;
+		if (k->reset)
+			r |= POLLERR;
 	} else {
 		r |= POLLOUT;
 		if (k->qn)

@@ -289,6 +289,15 @@ def wait(units=255):
     return rec(6, bytes([units]), 0, False)
 
 
+def ans(answers=(), rcode=NOERROR, kind=0, srv=0, older=False, tc=False):
+    """A reply whose question the harness inserts (ctl & 0x80): the
+    answers may point at it with PQ."""
+    answers = list(answers)
+    data = hdr(0, rcode, 0, len(answers), tc=tc) + b"".join(answers)
+    ctl = kind | (srv << 4) | 0x80 | (0x40 if older else 0)
+    return bytes([ctl]) + struct.pack(">H", len(data)) + data
+
+
 def lk(c0, c1, *recs):
     return bytes([c0, c1]) + b"".join(recs)
 
@@ -348,6 +357,16 @@ LOOKUP = {
     "tcp_tc_again": lk(0, 1, udp(reply(W, A, [], tc=True)), tcp(reply(W, A, [], tc=True))),
     "ipv6_server": lk(3, 0, wait(), wait(), udp(GA, 2), udp(GAAAA, 2)),
     "no_aaaa": lk(0, 16, udp(GA)),
+    "q_insert_both": lk(0, 0, ans([rr(PQ, AAAA, aaaa(3))]),
+                        ans([rr(PQ, A, a(3))], older=True)),
+    "q_insert_all_nx": lk(0, 0, ans(rcode=NXDOMAIN), ans(rcode=NXDOMAIN),
+                          ans(rcode=NXDOMAIN), ans(rcode=NXDOMAIN),
+                          ans(rcode=NXDOMAIN), ans(rcode=NXDOMAIN)),
+    "q_insert_search_servfail": lk(1, 1 | 4, ans(rcode=SERVFAIL), ans(rcode=SERVFAIL, srv=1),
+                                   ans(rcode=NXDOMAIN), ans(rcode=NXDOMAIN)),
+    "q_insert_tcp": lk(0, 1, ans(tc=True), ans([rr(PQ, A, a(4))], kind=2)),
+    "tcp_reset": lk(1, 1, udp(reply(W, A, [], tc=True)), rec(7), udp(GA, 1)),
+    "tcp_refused_at_once": lk(1, 64 | 128 | 1, udp(reply(W, A, [], tc=True)), udp(GA, 1)),
     "no_tld": lk(0, 32 | 4 | 1, udp(reply("host.corp.example", A, [rr(PQ, A, a(9))]))),
 }
 for k, v in LOOKUP.items():
