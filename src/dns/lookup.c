@@ -517,7 +517,8 @@ static bool step_complete(const struct dns_lookup *l)
 		if (q->done)
 			continue;
 		if (l->tcp_mode) {
-			if (q->in_tcp)
+			/* over TCP, or still over UDP (not truncated) */
+			if (q->in_tcp || (q->udp_out & (1u << l->srv)))
 				return false;
 		} else if (!q->sent_step || (q->udp_out & (1u << l->srv))) {
 			return false;
@@ -587,37 +588,66 @@ static void tcp_fail(struct dns_lookup *l, const char *reason, uint64_t now)
 	next_step(l, now);
 }
 
-static void start_tcp(struct dns_lookup *l, unsigned s, uint64_t now)
+/* Any query waiting for its answer over TCP? */
+static bool tcp_pending(const struct dns_lookup *l)
+{
+	for (unsigned i = 0; i < l->nq; i++)
+		if (!l->q[i].done && l->q[i].in_tcp)
+			return true;
+	return false;
+}
+
+/* Appends q, with its 2-byte length (RFC 1035 4.2.2), to the connection's
+ * output; queries are pipelined (RFC 7766 6.2.1.1).  Each query is on one
+ * connection at most once, so the buffer holds every query of the step. */
+static void tcp_take(struct dns_lookup *l, unsigned s, struct dns_query *q)
 {
 	struct dns_tcp *t = &l->tcp;
-	close_fd(&t->fd);
-	t->srv = s;
-	t->olen = t->ooff = t->hlen = t->ilen = t->need = 0;
-	l->tcp_mode = true;
-	l->step_deadline = min_u64(now + tcp_timeout_ns(l), l->deadline);
-	if (!t->in) {
-		t->in = malloc(DNS_TCP_MSG_MAX);
+	q->tcp_id = next_id(l);
+	q->in_tcp = true;
+	q->sent_step = true;
+	t->out[t->olen] = (uint8_t)(q->len >> 8);
+	t->out[t->olen + 1] = (uint8_t)q->len;
+	memcpy(t->out + t->olen + 2, q->msg, q->len);
+	wire_set_id(t->out + t->olen + 2, q->tcp_id);
+	t->olen += 2 + q->len;
+	if (trace_on())
+		trace_send(l, s, "tcp", q->tcp_id, q);
+}
+
+/* Moves the step to TCP with server s: q (the query whose UDP answer was
+ * truncated, or NULL under use-vc) and every query not yet sent in this
+ * step go on one connection, opened now unless it is already open.
+ * Queries still outstanding over UDP stay there: only what was cut is
+ * asked again (glibc send_vc re-sends both; an answer already complete,
+ * or about to arrive, over UDP needs no second exchange, and closing a
+ * connection with an unread reply on it makes the server see a reset). */
+static void start_tcp(struct dns_lookup *l, unsigned s, struct dns_query *q,
+		      uint64_t now)
+{
+	struct dns_tcp *t = &l->tcp;
+	bool fresh = t->fd < 0;
+	if (fresh) {
+		t->srv = s;
+		t->olen = t->ooff = t->hlen = t->ilen = t->need = 0;
+		l->tcp_mode = true;
+		l->step_deadline =
+			min_u64(now + tcp_timeout_ns(l), l->deadline);
 		if (!t->in) {
-			tcp_fail(l, "ENOMEM", now);
-			return;
+			t->in = malloc(DNS_TCP_MSG_MAX);
+			if (!t->in) {
+				tcp_fail(l, "ENOMEM", now);
+				return;
+			}
 		}
 	}
-	/* Both queries pipelined on one connection, each with its 2-byte
-	 * length (RFC 1035 4.2.2, RFC 7766 6.2.1.1). */
-	for (unsigned i = 0; i < l->nq; i++) {
-		struct dns_query *q = &l->q[i];
-		if (q->done)
-			continue;
-		q->tcp_id = next_id(l);
-		q->in_tcp = true;
-		t->out[t->olen] = (uint8_t)(q->len >> 8);
-		t->out[t->olen + 1] = (uint8_t)q->len;
-		memcpy(t->out + t->olen + 2, q->msg, q->len);
-		wire_set_id(t->out + t->olen + 2, q->tcp_id);
-		t->olen += 2 + q->len;
-		if (trace_on())
-			trace_send(l, s, "tcp", q->tcp_id, q);
-	}
+	if (q)
+		tcp_take(l, s, q);
+	for (unsigned i = 0; i < l->nq; i++)
+		if (!l->q[i].done && !l->q[i].sent_step)
+			tcp_take(l, s, &l->q[i]);
+	if (!fresh)
+		return; /* the poll now asks for POLLOUT */
 	const struct conf_server *ns = &l->rc->ns[s];
 	t->fd = rfcres_sys.socket(ns->addr.sa.sa_family,
 				  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -754,7 +784,19 @@ static void step_progress(struct dns_lookup *l, uint64_t now)
 		next_step(l, now);
 		return;
 	}
-	if (!l->tcp_mode) {
+	if (l->tcp_mode) {
+		bool unsent = false;
+		for (unsigned i = 0; i < l->nq; i++)
+			unsent |= !l->q[i].done && !l->q[i].sent_step;
+		if (unsent) {
+			/* rebuilt after an EDNS FORMERR: TCP carries it */
+			start_tcp(l, l->srv, NULL, now);
+		} else if (!tcp_pending(l)) {
+			/* every TCP answer is read; the rest comes over UDP */
+			close_fd(&l->tcp.fd);
+			l->tcp.state = TCP_IDLE;
+		}
+	} else {
 		int rc = send_pending(l);
 		if (rc) {
 			l->saw_timeout = true;
@@ -812,20 +854,16 @@ static void accept_reply(struct dns_lookup *l, struct dns_query *q,
 			tcp_fail(l, "tc-over-tcp", now);
 			return;
 		}
-		if (s != l->srv || l->tcp_mode) {
-			/* stale server, or TCP already carries it */
-			query_failed_at(q, s, false);
-			step_progress(l, now);
-			return;
-		}
-		if (l->tcp_failed & (1u << s)) {
-			query_failed_at(q, s, false);
+		/* this UDP exchange is over either way */
+		query_failed_at(q, s, false);
+		if (s != l->srv || (l->tcp_failed & (1u << s))) {
+			/* stale server, or its TCP already failed */
 			step_progress(l, now);
 			return;
 		}
 		if (trace_on())
 			trace_srv(l, "dns.tc", s, "qtype", qtype_str(q->qtype));
-		start_tcp(l, s, now);
+		start_tcp(l, s, q, now);
 		return;
 	}
 	if (r->rcode == WIRE_R_FORMERR && q->edns && !tcp) {
@@ -973,6 +1011,9 @@ static void on_udp(struct dns_lookup *l, unsigned s, uint64_t now)
 			if (s == l->srv && !l->tcp_mode) {
 				l->saw_timeout = true;
 				next_step(l, now);
+			} else if (s == l->srv) {
+				l->saw_timeout = true;
+				step_progress(l, now);
 			}
 			return;
 		}
@@ -1026,7 +1067,7 @@ static void begin_step(struct dns_lookup *l, uint64_t now)
 			 * server. */
 			if (l->step >= l->nns)
 				break;
-			start_tcp(l, l->srv, now);
+			start_tcp(l, l->srv, NULL, now);
 			return; /* start_tcp may itself have moved on */
 		}
 		l->step_deadline = min_u64(now + slot_ns(l, l->pos), l->deadline);
@@ -1082,7 +1123,7 @@ static void on_timeout(struct dns_lookup *l, uint64_t now)
 		end_name(l, now);
 		return;
 	}
-	if (l->tcp_mode) {
+	if (l->tcp_mode && tcp_pending(l)) {
 		tcp_fail(l, "timeout", now);
 		return;
 	}

@@ -82,6 +82,12 @@ struct resp {
 	bool silent_udp;
 	bool drop_second;      /* drop the 2nd of two parallel queries */
 	enum tcp_mode tcp_mode;
+	unsigned aaaa_delay_ms; /* UDP AAAA answers held this long */
+	uint8_t held[4096];     /* the held answer ... */
+	size_t held_len;
+	struct sockaddr_storage held_to;
+	socklen_t held_tl;
+	uint64_t held_due;      /* ... sent at this CLOCK_MONOTONIC ns */
 	/* observations */
 	atomic_uint udp_q, tcp_q, concurrent;
 	atomic_uint saw_edns;
@@ -186,6 +192,10 @@ static size_t answer(struct resp *R, const uint8_t *q, size_t qn, bool tcp,
 		}
 	}
 	if (qtype == WIRE_T_AAAA) {
+		if (!tcp && R->n_aaaa > R->tc_over) {
+			out[2] |= 2;
+			return o;
+		}
 		for (unsigned i = 0; i < R->n_aaaa; i++) {
 			uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
 			a[15] = (uint8_t)(i + 1);
@@ -222,6 +232,14 @@ static void send_junk(struct resp *R, const struct sockaddr *to, socklen_t tl,
 	put16(loop + 10, 0);
 	put16(loop + 12, 0xc00c); /* question name points at itself */
 	sendto(R->udp, loop, 16, 0, to, tl);
+}
+
+static unsigned qtype_of(const uint8_t *q, size_t qn)
+{
+	size_t p = 12;
+	while (p < qn && q[p])
+		p += 1u + q[p];
+	return p + 3 <= qn ? wire_get16(q + p + 1) : 0;
 }
 
 static void serve_udp(struct resp *R)
@@ -262,6 +280,16 @@ static void serve_udp(struct resp *R)
 			continue;
 		if (R->wrong_id_only)
 			out[1] ^= 1;
+		if (R->aaaa_delay_ms && qtype_of(q[i], (size_t)qn[i]) ==
+					       WIRE_T_AAAA && !R->held_len) {
+			memcpy(R->held, out, n);
+			R->held_len = n;
+			memcpy(&R->held_to, to, fl[i]);
+			R->held_tl = fl[i];
+			R->held_due = sys_now_ns() +
+				      R->aaaa_delay_ms * 1000000ull;
+			continue;
+		}
 		sendto(R->udp, out, n, 0, to, fl[i]);
 	}
 }
@@ -316,7 +344,13 @@ static void *resp_main(void *arg)
 					{ .fd = R->tcp_mode == TCP_ANSWER ? R->tcp
 									  : -1,
 					  .events = POLLIN } };
-		if (poll(pf, 2, 20) <= 0)
+		int pr = poll(pf, 2, R->held_len ? 2 : 20);
+		if (R->held_len && sys_now_ns() >= R->held_due) {
+			sendto(R->udp, R->held, R->held_len, 0,
+			       (struct sockaddr *)&R->held_to, R->held_tl);
+			R->held_len = 0;
+		}
+		if (pr <= 0)
 			continue;
 		if (pf[0].revents & POLLIN)
 			serve_udp(R);
@@ -527,8 +561,62 @@ static void test_tc_tcp_256(void **state)
 	}
 	assert_int_equal(res.addrs[256].family, AF_INET6);
 	assert_int_equal(count_ev("dns.tc", NULL), 1);
-	assert_true(atomic_load(&R->tcp_q) >= 1); /* both pipelined */
+	/* only the truncated A goes over TCP: the AAAA fits in UDP */
+	assert_int_equal(atomic_load(&R->tcp_q), 1);
+	assert_int_equal(count_ev("dns.send", "transport=tcp"), 1);
+	assert_int_equal(count_ev("dns.send", "qtype=AAAA"), 1);
 	assert_true(atomic_load(&R->saw_edns) >= 2);
+	resp_free(R);
+}
+
+/* The AAAA answer arrives over UDP only after the truncated A has been
+ * answered over TCP: the step waits for it (the TCP part being done does
+ * not end the step), and the AAAA is never asked again over TCP. */
+static void test_tc_tcp_late_udp_aaaa(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->n_a = 256;
+	R->tc_over = 30;
+	R->aaaa_delay_ms = 150;
+	resp_start(R);
+	mk_snap(&R, 1, 1, 0);
+	assert_int_equal(run("big.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 257);
+	assert_int_equal(res.addrs[256].family, AF_INET6);
+	assert_int_equal(atomic_load(&R->tcp_q), 1);
+	assert_int_equal(count_ev("dns.accept", "transport=tcp"), 1);
+	assert_int_equal(count_ev("dns.accept", "transport=udp id"), 2);
+	assert_int_equal(count_ev("dns.tcp.fail", NULL), 0);
+	/* the AAAA came after the TCP answer */
+	unsigned tcp_at = 0, aaaa_at = 0;
+	for (unsigned i = 0; i < nev; i++) {
+		if (!strcmp(ev_name[i], "dns.accept") &&
+		    strstr(ev_text[i], "transport=tcp"))
+			tcp_at = i;
+		if (!strcmp(ev_name[i], "dns.accept") &&
+		    strstr(ev_text[i], "qtype=AAAA"))
+			aaaa_at = i;
+	}
+	assert_true(tcp_at > 0 && aaaa_at > tcp_at);
+	resp_free(R);
+}
+
+/* Both answers truncated: both are asked over TCP, each exactly once. */
+static void test_tc_tcp_both(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->n_a = 100;
+	R->n_aaaa = 40;
+	R->tc_over = 10;
+	resp_start(R);
+	mk_snap(&R, 1, 1, 0);
+	assert_int_equal(run("big.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 140);
+	assert_int_equal(count_ev("dns.tc", NULL), 2);
+	assert_int_equal(atomic_load(&R->tcp_q), 2);
+	assert_int_equal(count_ev("dns.send", "transport=tcp"), 2);
 	resp_free(R);
 }
 
@@ -806,6 +894,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_learn_single_request,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tc_tcp_256, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tc_tcp_late_udp_aaaa,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tc_tcp_both, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_refused_next_server,
 						setup, teardown),
