@@ -145,18 +145,12 @@ outer_build_rfcres() {
 		fi
 	fi
 	[ -n "$RF_SO" ] || return 0
-	local m="$WORK/build-rfcres-musl" kh="$WORK/kernel-headers" a
-	# Debian's musl-gcc hides /usr/include, so <linux/rtnetlink.h> is not
-	# found and librfcres would build without its netlink code.  A musl
-	# distribution has the kernel headers (Alpine: linux-headers); expose
-	# exactly those directories, nothing of glibc.
-	mkdir -p "$kh"
-	for a in /usr/include/linux /usr/include/asm-generic \
-		/usr/include/$(gcc -dumpmachine)/asm; do
-		[ -d "$a" ] && ln -sfn "$a" "$kh/$(basename "$a")"
-	done
+	local m="$WORK/build-rfcres-musl" kh
+	# Debian's musl-gcc hides /usr/include: expose only the kernel's
+	# headers, as a musl distribution has them (netlink code).
+	kh=$(bash "$ROOT/tests/build/musl-kernel-headers.sh" "$WORK/kernel-headers")
 	if cmake -S "$ROOT" -B "$m" -DRFCRES_TESTS=OFF -DCMAKE_C_COMPILER=musl-gcc \
-		-DCMAKE_C_FLAGS="-isystem $kh" \
+		-DCMAKE_C_FLAGS="$kh" \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/build-rfcres-musl.log" 2>&1 &&
 		cmake --build "$m" --target rfcres_static -j2 >>"$WORK/build-rfcres-musl.log" 2>&1 &&
 		[ -f "$m/librfcres.a" ]; then

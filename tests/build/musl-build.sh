@@ -6,7 +6,9 @@ out=${1:-build-musl}
 cd "$(dirname "$0")/../.."
 command -v musl-gcc >/dev/null || { echo "SKIP: musl-gcc missing"; exit 0; }
 rm -rf "$out"; mkdir -p "$out/obj"
-cflags="-std=c11 -D_GNU_SOURCE -DRFCRES_BUILDING -O2 -Wall -Wextra -Werror -fvisibility=hidden -Iinclude -Isrc -Isrc/core"
+# the kernel's headers, as on Alpine with linux-headers (netlink code)
+kh=$(bash tests/build/musl-kernel-headers.sh "$out/kernel-headers")
+cflags="$kh -std=c11 -D_GNU_SOURCE -DRFCRES_BUILDING -O2 -Wall -Wextra -Werror -fvisibility=hidden -Iinclude -Isrc -Isrc/core"
 for f in src/core/*.c src/conf/*.c src/dns/*.c src/net/*.c src/select/*.c src/gai/*.c; do
   [ -e "$f" ] || continue
   o="$out/obj/$(echo "$f" | tr / _).o"
@@ -29,4 +31,4 @@ int main(int argc, char **argv) {
 C
 musl-gcc -static -O2 -Iinclude "$out/hello.c" "$out/librfcres.a" -o "$out/hello"
 "$out/hello" localhost
-echo "musl static build OK ($(stat -c %s "$out/hello") bytes)"
+echo "musl static build OK ($(stat -c %s "$out/hello") bytes; kernel headers: ${kh:-none, netlink source probe compiled out})"
