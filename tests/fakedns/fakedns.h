@@ -140,6 +140,20 @@ unsigned long fakedns_query_count(struct fakedns *fd, const char *name,
 unsigned long fakedns_tcp_query_count(struct fakedns *fd, const char *name,
 				      int qtype);
 
+/* One well-formed query as the server saw it: what the client put on the
+ * wire (ID) and where it came from (source port), for tests of the
+ * client's ID and port randomisation. */
+struct fakedns_query_info {
+	uint16_t id;		/* message ID as received */
+	uint16_t qtype;
+	uint16_t port;		/* client source port (UDP or TCP) */
+	uint8_t tcp;		/* 1: came over TCP */
+};
+/* Copies the last min(max, logged) queries since the last reset (the log
+ * keeps 4096), oldest first; returns how many. */
+size_t fakedns_recent_queries(struct fakedns *fd,
+			      struct fakedns_query_info *out, size_t max);
+
 #ifdef __cplusplus
 }
 #endif

@@ -82,6 +82,8 @@ struct fd_pending {
 struct fd_logent {
 	uint64_t h;
 	uint16_t qtype;
+	uint16_t id;		/* as received: what the client chose */
+	uint16_t port;		/* client source port */
 	uint8_t tcp;
 };
 
@@ -524,7 +526,8 @@ static int schedule(struct fakedns *fd, struct fd_listen *l, struct fd_conn *c,
 
 /* ---- the query path ------------------------------------------------------- */
 
-static void count_query(struct fakedns *fd, const struct fdw_query *q, int tcp)
+static void count_query(struct fakedns *fd, const struct fdw_query *q, int tcp,
+			const struct sockaddr_storage *peer)
 {
 	struct fakedns_counters *k = &fd->cnt;
 	struct fd_logent *e = &fd->qlog[fd->nlog++ % FD_LOG_SIZE];
@@ -554,6 +557,8 @@ static void count_query(struct fakedns *fd, const struct fdw_query *q, int tcp)
 	}
 	e->h = name_hash(q->qname);
 	e->qtype = q->qtype;
+	e->id = q->id;
+	e->port = sa_port(peer);
 	e->tcp = (uint8_t)tcp;
 }
 
@@ -638,7 +643,7 @@ static int handle(struct fakedns *fd, struct fd_listen *l, struct fd_conn *c,
 	if (v != FDW_OK)
 		return reject(fd, l, c, peer, plen, msg, n, v);
 	pthread_mutex_lock(&fd->lock);
-	count_query(fd, &q, tcp);
+	count_query(fd, &q, tcp, peer);
 	fdz_effective(&fd->zone, fdz_find(&fd->zone, q.qname), &b);
 	act = decide(&q, &b, tcp);
 	if (act == ACT_ANSWER)
@@ -1404,4 +1409,29 @@ unsigned long fakedns_tcp_query_count(struct fakedns *fd, const char *name,
 				      int qtype)
 {
 	return log_count(fd, name, qtype, 1);
+}
+
+size_t fakedns_recent_queries(struct fakedns *fd,
+			      struct fakedns_query_info *out, size_t max)
+{
+	unsigned long have, first, i;
+	size_t n = 0;
+
+	pthread_mutex_lock(&fd->lock);
+	have = fd->nlog < FD_LOG_SIZE ? fd->nlog : FD_LOG_SIZE;
+	if (have > max)
+		have = max;
+	/* the ring holds entries nlog - FD_LOG_SIZE .. nlog - 1 */
+	first = fd->nlog - have;
+	for (i = first; i < fd->nlog; i++) {
+		const struct fd_logent *e = &fd->qlog[i % FD_LOG_SIZE];
+
+		out[n].id = e->id;
+		out[n].qtype = e->qtype;
+		out[n].port = e->port;
+		out[n].tcp = e->tcp;
+		n++;
+	}
+	pthread_mutex_unlock(&fd->lock);
+	return n;
 }

@@ -550,6 +550,24 @@ static void t_counters(void **state)
 	assert_int_equal(fakedns_tcp_query_count(f->fd, "www.t.test", 0), 0);
 	assert_int_equal(fakedns_query_count(f->fd, "www.t.test", T_AAAA), 1);
 	assert_int_equal(fakedns_query_count(f->fd, "nope.t.test", 0), 0);
+
+	/* the query log as the server saw it: IDs as sent, oldest first,
+	 * transport and a client port */
+	struct fakedns_query_info qi[8];
+	assert_int_equal(fakedns_recent_queries(f->fd, qi, 8), 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(qi[i].id, 40 + i);
+		assert_int_equal(qi[i].tcp, i == 3);
+		assert_int_not_equal(qi[i].port, 0);
+		assert_int_not_equal(qi[i].port, f->port);
+	}
+	assert_int_equal(qi[1].qtype, T_AAAA);
+	/* max smaller than the log: the most recent ones */
+	assert_int_equal(fakedns_recent_queries(f->fd, qi, 2), 2);
+	assert_int_equal(qi[0].id, 42);
+	assert_int_equal(qi[1].id, 43);
+	fakedns_reset_counters(f->fd);
+	assert_int_equal(fakedns_recent_queries(f->fd, qi, 8), 0);
 }
 
 static void t_malformed(void **state)
