@@ -259,7 +259,10 @@ static void trace_error(const char *path, int err)
 	char safe[512];
 	trace_emit(RFCRES_TRACE_CONF, "conf.error", "file=%s errno=%d reason=%s",
 		   trace_safe(path, safe, sizeof safe), err,
-		   err == EFBIG ? "too_large" : "unreadable");
+		   err == EFBIG ? "too_large"
+		   : err == ENOMEM || err == EMFILE || err == ENFILE
+			   ? "no_resources"
+			   : "unreadable");
 }
 
 /* Reads and parses one file.  The identity recorded is the one of the
@@ -294,12 +297,21 @@ static struct conf_part *part_load(enum conf_file f, const struct probe *pr,
 		 * stat identity so an unreadable or oversized file is not
 		 * re-read by every lookup. */
 		p->id = pr->id[f];
-		if (rc == -ENOENT)
+		if (rc == -ENOENT) {
 			memset(&p->id, 0, sizeof p->id);
-		else if (rc == -ENOMEM)
-			goto fail;
-		else
+		} else if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE) {
+			/* A state of the process, not of the file: caching
+			 * "absent" under the file's identity would keep the
+			 * built-in defaults (nameserver 127.0.0.1) after
+			 * descriptors or memory come back, until the file
+			 * changes.  Fail the build: the caller keeps the
+			 * previous snapshot and the next lookup reads again
+			 * (test_faults.c t_emfile). */
 			trace_error(p->path, -rc);
+			goto fail;
+		} else {
+			trace_error(p->path, -rc);
+		}
 	}
 	p->obj = parse_text(f, text, len, rc == 0, p->path, p->env);
 	free(text);
@@ -430,7 +442,8 @@ struct conf_snapshot *conf_acquire(void)
 	struct snap *sn = snap_build(cur, &pr, invalidated);
 	if (!sn) {
 		pthread_mutex_unlock(&cache_lock);
-		TRACE(RFCRES_TRACE_CONF, "conf.error", "reason=no_memory");
+		TRACE(RFCRES_TRACE_CONF, "conf.error", "reason=no_resources kept=%s",
+		      cur ? "previous" : "builtin");
 		if (cur)
 			return conf_ref(&cur->s); /* still owned by the cache */
 		pthread_once(&fallback_once, fallback_init);
