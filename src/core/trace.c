@@ -29,8 +29,23 @@ static void update_active(void)
 	atomic_store(&trace_active, (hook_fn != NULL || debug_stderr) ? 1 : 0);
 }
 
+/* fork() while another thread holds hook_lock (three loads in
+ * trace_emit) would leave it locked for good in the child, whose next
+ * traced lookup would then hang (tests/integration/test_faults.c t_fork).
+ * The child runs one thread, so a fresh mutex is safe; glibc resets its
+ * own locks in the child the same way.  Not a prepare/parent lock pair:
+ * a traced reload takes hook_lock under conf_snapshot.c's cache_lock, and
+ * the order of prepare handlers depends on which module registered first,
+ * so locking both in prepare could deadlock the parent. */
+static void trace_atfork_child(void)
+{
+	pthread_mutex_init(&hook_lock, NULL);
+}
+
 static void debug_init(void)
 {
+	/* every use of hook_lock comes after this (pthread_once) */
+	pthread_atfork(NULL, NULL, trace_atfork_child);
 	const char *v = rfcres_sys.getenv("RFCRES_DEBUG");
 	pthread_mutex_lock(&hook_lock);
 	debug_stderr = v && *v && strcmp(v, "0") != 0;

@@ -956,5 +956,9 @@ int main(void)
 		cmocka_unit_test(t_threads_swap),
 		cmocka_unit_test(t_ids_and_ports),
 	};
+	/* e.g. RFCRES_TEST_FILTER=t_fork: one test only (cmocka pattern) */
+	const char *only = getenv("RFCRES_TEST_FILTER");
+	if (only && *only)
+		cmocka_set_test_filter(only);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
