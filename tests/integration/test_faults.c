@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -35,6 +37,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -953,6 +956,127 @@ static void t_ids_and_ports(void **st)
 	fakedns_stop(s);
 }
 
+/* ---- set-uid programs ignore the overrides ----------------------------------- */
+
+/* Runs the helper, as root or as nobody (65534), with RFCRES_DEBUG=1 and
+ * this process's RFCRES_* overrides; its one line of output in out. */
+static int run_helper(const char *path, bool as_nobody, char *out, size_t n)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (dup2(p[1], 1) < 0)
+			_exit(20);
+		close(p[0]);
+		close(p[1]);
+		if (setenv("RFCRES_DEBUG", "1", 1) != 0)
+			_exit(21);
+		if (as_nobody && (setgroups(0, NULL) != 0 || setgid(65534) != 0 ||
+				  setuid(65534) != 0))
+			_exit(22);
+		execl(path, path, (char *)NULL);
+		_exit(23);
+	}
+	close(p[1]);
+	size_t len = 0;
+	double t0 = now_s();
+	while (len + 1 < n && now_s() - t0 < 10.0) { /* hang bound */
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		ssize_t r = read(p[0], out + len, n - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	out[len] = '\0';
+	close(p[0]);
+	int status = 0;
+	bool done = false;
+	for (int i = 0; i < 1000 && !done; i++) { /* hang bound: 10 s */
+		done = waitpid(pid, &status, WNOHANG) == pid;
+		if (!done)
+			sleep_ms(10);
+	}
+	if (!done) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+/*
+ * A set-uid program must not let its caller choose its configuration:
+ * RFCRES_RESOLV_CONF, RFCRES_HOSTS, RFCRES_GAI_CONF, RFCRES_SERVICES and
+ * RFCRES_DEBUG are read with secure_getenv (src/core/sys.c), which returns
+ * NULL when the kernel set AT_SECURE, as glibc ignores RES_OPTIONS and
+ * LOCALDOMAIN there.  A set-uid-root copy of tests/integration/
+ * secure_env.c is run by nobody: it must report the default paths and no
+ * debug output; run by root (no AT_SECURE) it reports the overrides.
+ * Needs root (to make the copy set-uid root and to become nobody); the
+ * helper reads no configuration file and sends nothing.
+ */
+static void t_setuid_env(void **st)
+{
+	(void)st;
+	if (geteuid() != 0) {
+		print_message("    not root: cannot make a set-uid copy, skipped\n");
+		skip();
+	}
+	char self[512], helper[600], sdir[64], copy[128];
+	ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+	assert_true(sl > 0);
+	self[sl] = '\0';
+	char *slash = strrchr(self, '/');
+	assert_non_null(slash);
+	*slash = '\0';
+	snprintf(helper, sizeof helper, "%s/faults_secure_env", self);
+	int in = open(helper, O_RDONLY | O_CLOEXEC);
+	if (in < 0) {
+		print_message("    %s missing, skipped\n", helper);
+		skip();
+	}
+	/* a directory nobody can traverse, a copy owned by root, mode 4755 */
+	snprintf(sdir, sizeof sdir, "/tmp/rfcres-suid.XXXXXX");
+	assert_non_null(mkdtemp(sdir));
+	assert_int_equal(chmod(sdir, 0755), 0);
+	snprintf(copy, sizeof copy, "%s/secure_env", sdir);
+	int out = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	assert_true(out >= 0);
+	char buf[65536];
+	ssize_t r;
+	while ((r = read(in, buf, sizeof buf)) > 0)
+		assert_int_equal(write(out, buf, (size_t)r), r);
+	close(in);
+	assert_int_equal(fchown(out, 0, 0), 0);
+	assert_int_equal(fchmod(out, 04755), 0); /* after chown: it clears S_ISUID */
+	assert_int_equal(close(out), 0);
+
+	char as_root[1024], as_nobody[1024], want[1024];
+	int rc_root = run_helper(copy, false, as_root, sizeof as_root);
+	int rc_nobody = run_helper(copy, true, as_nobody, sizeof as_nobody);
+	unlink(copy);
+	rmdir(sdir);
+	print_message("    root:   %s", as_root);
+	print_message("    nobody: %s", as_nobody);
+	assert_int_equal(rc_root, 0);
+	assert_int_equal(rc_nobody, 0);
+	snprintf(want, sizeof want,
+		 "secure=0 resolv=%s hosts=%s gai=/nonexistent/gai.conf "
+		 "services=/nonexistent/services debug=1\n", resolv, hosts);
+	assert_string_equal(as_root, want);
+	if (strncmp(as_nobody, "secure=1 ", 9) != 0) {
+		print_message("    no AT_SECURE (nosuid mount?), skipped\n");
+		skip();
+	}
+	assert_string_equal(as_nobody,
+			    "secure=1 resolv=/etc/resolv.conf hosts=/etc/hosts "
+			    "gai=/etc/gai.conf services=/etc/services debug=0\n");
+}
+
 /* ---- fixture ---------------------------------------------------------------- */
 
 static int setup(void **st)
@@ -996,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(t_fork),
 		cmocka_unit_test(t_threads_swap),
 		cmocka_unit_test(t_ids_and_ports),
+		cmocka_unit_test(t_setuid_env),
 	};
 	/* e.g. RFCRES_TEST_FILTER=t_fork: one test only (cmocka pattern) */
 	const char *only = getenv("RFCRES_TEST_FILTER");
