@@ -221,6 +221,13 @@ static int fill_fds[FILL_MAX];
 static int nfill;
 static struct rlimit saved_nofile;
 
+static void fd_table_restore(void)
+{
+	while (nfill > 0)
+		close(fill_fds[--nfill]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
+}
+
 static void fd_table_fill(unsigned keep)
 {
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
@@ -232,25 +239,25 @@ static void fd_table_fill(unsigned keep)
 		l.rlim_cur = (rlim_t)lowest + keep;
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &l), 0);
 	nfill = 0;
-	for (;;) {
+	int err = 0;
+	while (nfill < FILL_MAX) {
 		int fd = dup(0);
 		if (fd < 0) {
-			assert_int_equal(errno, EMFILE);
+			err = errno;
 			break;
 		}
-		assert_true(nfill < FILL_MAX);
 		fill_fds[nfill++] = fd;
 	}
-	assert_true((unsigned)nfill >= keep);
+	if (err != EMFILE || (unsigned)nfill < keep) {
+		/* give the descriptors back before failing: the runner and
+		 * the following tests need them */
+		int n = nfill;
+		fd_table_restore();
+		fail_msg("could not fill the descriptor table: errno %d after "
+			 "%d dup() calls", err, n);
+	}
 	for (unsigned i = 0; i < keep; i++)
 		close(fill_fds[--nfill]);
-}
-
-static void fd_table_restore(void)
-{
-	while (nfill > 0)
-		close(fill_fds[--nfill]);
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved_nofile), 0);
 }
 
 /*
@@ -317,6 +324,8 @@ static void t_emfile(void **st)
 	}
 	fd_table_restore();
 	double took = now_s() - t0;
+	if (probe >= 0)
+		close(probe);
 	assert_true(probe < 0);
 	assert_int_equal(probe_errno, EMFILE);
 	for (int i = 0; i < 4; i++) {
