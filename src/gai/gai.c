@@ -355,9 +355,18 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 			   (unsigned)r->flags);
 	}
 
-	rc = gai_services(service && num < 0 ? snap(r)->services : NULL,
-			  service, num, r->socktype,
-			  r->protocol, r->servs, &r->nservs);
+	if (service && num < 0) {
+		/* Only a service name needs the services file (glibc's
+		 * gaih_inet_serv does not open it for a number either). */
+		struct conf_services_ref sv;
+		conf_services_acquire(&sv);
+		rc = gai_services(sv.services, service, num, r->socktype,
+				  r->protocol, r->servs, &r->nservs);
+		conf_services_release(&sv);
+	} else {
+		rc = gai_services(NULL, service, num, r->socktype,
+				  r->protocol, r->servs, &r->nservs);
+	}
 	if (rc)
 		goto fail;
 
