@@ -52,6 +52,22 @@ struct ifaddr_inv *ifaddr_from_entries(const struct ifaddr_entry *v, size_t n);
 const struct ifaddr_entry *ifaddr_find(const struct ifaddr_inv *inv, int family,
 				       const void *addr);
 
+/* Netlink request/response exchanges of other modules (the batched
+ * RTM_GETROUTE source probe, select/sort.c) on the change-monitor socket,
+ * which every ifaddr_acquire() validates anyway: no socket, bind or check
+ * of their own.  fn(fd, portid, notified, arg) is called with the inventory
+ * lock held, on the non-blocking socket bound to portid; it must not wait,
+ * trace or call back into this module, and must set *notified when it read
+ * anything but answers to its own requests (an address or link
+ * notification, an overrun): the next acquire then rebuilds.  inv must be
+ * the inventory this thread's ifaddr_acquire() returned; if it is no
+ * longer current (an acquire since rebuilt it), or there is no monitor,
+ * fn is not called and -ENOTCONN is returned.  Otherwise fn's result. */
+typedef int (*ifaddr_nl_fn)(int fd, uint32_t portid, bool *notified,
+			    void *arg);
+int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,
+			    void *arg);
+
 /* How many inventories were built (netlink dumps or getifaddrs calls) since
  * the process started: lets tests check that an unchanged host is served
  * from the cache. */
