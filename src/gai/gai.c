@@ -77,9 +77,20 @@ bool gai_name_ok(const char *name)
 static int add_addr(struct gai_req *r, int family, const void *addr,
 		    uint32_t scope)
 {
+	if (!r->addrs) {
+		r->addrs = r->addrs_inline;
+		r->cap = GAI_INLINE_ADDRS;
+	}
 	if (r->naddrs == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 8;
-		struct gai_addr *n = realloc(r->addrs, ncap * sizeof *n);
+		size_t ncap = r->cap * 2;
+		struct gai_addr *n;
+		if (r->addrs == r->addrs_inline) {
+			n = malloc(ncap * sizeof *n);
+			if (n)
+				memcpy(n, r->addrs, r->naddrs * sizeof *n);
+		} else {
+			n = realloc(r->addrs, ncap * sizeof *n);
+		}
 		if (!n)
 			return EAI_MEMORY;
 		r->addrs = n;
@@ -226,8 +237,7 @@ static int host_file(struct gai_req *r, const char *name)
 		return 0;
 	TRACE(RFCRES_TRACE_LOOKUP, "lookup.hosts", "found=%zu canon=%s",
 	      r->naddrs, canon);
-	if (canon && !(r->canon = strdup(canon)))
-		return EAI_MEMORY;
+	r->canon = canon; /* in the snapshot the request holds */
 	return 1;
 }
 
@@ -374,7 +384,9 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		rc = host_null(r);
 		goto out;
 	}
-	if (!(r->name = strdup(node))) {
+	/* Kept only for AI_CANONNAME without a canonical name from hosts
+	 * or DNS (the caller's string may be gone by gai_req_finish). */
+	if ((r->flags & AI_CANONNAME) && !(r->name = strdup(node))) {
 		rc = EAI_MEMORY;
 		goto fail;
 	}
@@ -407,11 +419,12 @@ void gai_req_cleanup(struct gai_req *r)
 	if (r->snap)
 		conf_release(r->snap);
 	r->snap = NULL;
-	free(r->addrs);
-	free(r->canon);
+	if (r->addrs != r->addrs_inline)
+		free(r->addrs);
 	free(r->name);
 	r->addrs = NULL;
-	r->canon = r->name = NULL;
+	r->canon = NULL;
+	r->name = NULL;
 	r->naddrs = r->cap = 0;
 }
 
@@ -445,8 +458,8 @@ static int take_dns(struct gai_req *r)
 	}
 	if (r->naddrs == 0)
 		return EAI_NODATA;
-	if (d->canon[0] && !(r->canon = strdup(d->canon)))
-		return EAI_MEMORY;
+	if (d->canon[0])
+		r->canon = d->canon; /* in r->dns, freed at cleanup */
 	return 0;
 }
 
@@ -514,14 +527,27 @@ static int filter_addrconfig(struct gai_req *r)
 static int sort_addrs(struct gai_req *r)
 {
 	size_t n = r->naddrs;
-	struct sort_item *items = calloc(n, sizeof *items);
-	sort_rule *why = calloc(n, sizeof *why);
-	struct gai_addr *sorted = malloc(n * sizeof *sorted);
-	if (!items || !why || !sorted) {
-		free(items);
-		free(why);
-		free(sorted);
-		return EAI_MEMORY;
+	/* Small answers sort in stack arrays: no allocation per lookup.
+	 * The deciding rules are only computed for the trace. */
+	struct sort_item items_stack[SORT_STACK_N];
+	sort_rule why_stack[SORT_STACK_N];
+	struct gai_addr sorted_stack[SORT_STACK_N];
+	bool tr = trace_on();
+	struct sort_item *items = items_stack;
+	sort_rule *why = tr ? why_stack : NULL;
+	struct gai_addr *sorted = sorted_stack;
+	if (n > SORT_STACK_N) {
+		items = calloc(n, sizeof *items);
+		why = tr ? calloc(n, sizeof *why) : NULL;
+		sorted = malloc(n * sizeof *sorted);
+		if (!items || (tr && !why) || !sorted) {
+			free(items);
+			free(why);
+			free(sorted);
+			return EAI_MEMORY;
+		}
+	} else {
+		memset(items, 0, n * sizeof *items);
 	}
 	for (size_t i = 0; i < n; i++) {
 		to_mapped(&r->addrs[i], &items[i].dst);
@@ -535,7 +561,7 @@ static int sort_addrs(struct gai_req *r)
 	sort_destinations(items, n, snap(r)->policy, why);
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = r->addrs[items[i].index];
-	if (trace_on()) {
+	if (tr) {
 		char ab[64], bb[64];
 		for (size_t i = 0; i < n; i++) {
 			const struct sort_item *it = &items[i];
@@ -559,9 +585,11 @@ static int sort_addrs(struct gai_req *r)
 				   (unsigned)why[i]);
 	}
 	memcpy(r->addrs, sorted, n * sizeof *sorted);
-	free(items);
-	free(why);
-	free(sorted);
+	if (items != items_stack) {
+		free(items);
+		free(why);
+		free(sorted);
+	}
 	return 0;
 }
 

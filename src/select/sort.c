@@ -311,13 +311,24 @@ void sort_destinations(struct sort_item *items, size_t n,
 	if (n < 2) {
 		return;
 	}
-	struct sort_key *keys = NULL;
-	size_t *idx = NULL;
-	struct sort_item *out = NULL;
-	if (n <= SIZE_MAX / (sizeof *keys + 2 * sizeof *idx + sizeof *out)) {
-		keys = malloc(n * sizeof *keys);
-		idx = malloc(2 * n * sizeof *idx);
-		out = malloc(n * sizeof *out);
+	/* Small lists (every typical answer) sort in stack arrays: no
+	 * allocation per lookup. */
+	struct sort_key keys_stack[SORT_STACK_N];
+	size_t idx_stack[2 * SORT_STACK_N];
+	struct sort_item out_stack[SORT_STACK_N];
+	struct sort_key *keys = keys_stack;
+	size_t *idx = idx_stack;
+	struct sort_item *out = out_stack;
+	if (n > SORT_STACK_N) {
+		keys = NULL;
+		idx = NULL;
+		out = NULL;
+		if (n <= SIZE_MAX / (sizeof *keys + 2 * sizeof *idx +
+				     sizeof *out)) {
+			keys = malloc(n * sizeof *keys);
+			idx = malloc(2 * n * sizeof *idx);
+			out = malloc(n * sizeof *out);
+		}
 	}
 	if (!keys || !idx || !out) {
 		insertion_sort(items, n, p, mode);
@@ -331,9 +342,11 @@ void sort_destinations(struct sort_item *items, size_t n,
 			out[i] = items[idx[i]];
 		memcpy(items, out, n * sizeof *items);
 	}
-	free(keys);
-	free(idx);
-	free(out);
+	if (keys != keys_stack) {
+		free(keys);
+		free(idx);
+		free(out);
+	}
 	if (why)
 		fill_why(items, n, p, mode, why);
 }
@@ -1124,9 +1137,6 @@ static void trace_probe(const struct sort_item *it, const struct probe *pr)
 	      via[pr->via < 5 ? pr->via : 0]);
 }
 
-/* Destinations up to this many are probed with arrays on the stack (no
- * allocation): every answer of a typical name, sort16 included. */
-#define PROBE_STACK_N 16
 
 int sort_probe_sources(struct sort_item *items, size_t n,
 		       const struct ifaddr_inv *inv)
@@ -1139,11 +1149,11 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 	}
 	if (n == 0)
 		return 0;
-	size_t ord_stack[3 * PROBE_STACK_N];
-	struct probe u_stack[PROBE_STACK_N];
+	size_t ord_stack[3 * SORT_STACK_N];
+	struct probe u_stack[SORT_STACK_N];
 	size_t *ord = ord_stack;
 	struct probe *u = u_stack;
-	if (n > PROBE_STACK_N) {
+	if (n > SORT_STACK_N) {
 		if (n > SIZE_MAX / (3 * sizeof(size_t) + sizeof(struct probe)))
 			return -ENOMEM;
 		ord = malloc(3 * n * sizeof *ord);

@@ -44,6 +44,10 @@ struct sort_item {
 typedef unsigned char sort_rule;
 #define SORT_RULE_KEPT 10
 
+/* Lists up to this long are sorted and probed in stack arrays (no
+ * allocation); longer ones allocate their working memory. */
+#define SORT_STACK_N 16
+
 /* Sorts items in place, stably.  If why is not NULL it receives n-1 rules:
  * why[i] decided items[i] before items[i+1]. */
 void sort_destinations(struct sort_item *items, size_t n,
