@@ -54,7 +54,10 @@ void trace_lookup_begin(void)
 {
 	pthread_once(&debug_once, debug_init);
 	if (tl_depth++ == 0) {
-		tl_start_ns = sys_now_ns();
+		/* The clock only matters for traced lookups: not read
+		 * otherwise (elapsed then shows 0 if tracing is switched
+		 * on in the middle of this lookup). */
+		tl_start_ns = trace_on() ? sys_now_ns() : 0;
 		tl_lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
 	}
 }
@@ -74,7 +77,7 @@ void trace_lookup_open(struct trace_lookup_ctx *c)
 		c->start_ns = tl_start_ns;
 		c->lookup_id = tl_lookup_id;
 	} else {
-		c->start_ns = sys_now_ns();
+		c->start_ns = trace_on() ? sys_now_ns() : 0;
 		c->lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
 	}
 }

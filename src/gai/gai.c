@@ -324,7 +324,7 @@ static int parse_service(const char *service, int flags, long *num)
 int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		  const struct addrinfo *hints)
 {
-	memset(r, 0, sizeof *r);
+	memset(r, 0, offsetof(struct gai_req, addrs_inline));
 	/* glibc treats "*" as absent for both */
 	if (node && node[0] == '*' && node[1] == '\0')
 		node = NULL;

@@ -38,13 +38,14 @@ struct gai_req {
 	struct conf_snapshot *snap;
 	struct gai_addr *addrs;         /* addrs_inline or malloc'd */
 	size_t naddrs, cap;
-	struct gai_addr addrs_inline[GAI_INLINE_ADDRS];
 	const char *canon;              /* from hosts/DNS, else NULL; points
 					 * into snap or dns, which the request
 					 * holds until it is cleaned up */
 	struct dns_lookup *dns;         /* non-NULL while DNS runs */
 	unsigned dns_want;              /* DNS_WANT_* mask sent */
 	int eai;                        /* error decided so far, 0 if none */
+	/* last: gai_req_start does not clear it (only [0, naddrs) is read) */
+	struct gai_addr addrs_inline[GAI_INLINE_ADDRS];
 };
 
 /* Returns 0 when the request needs no more I/O or DNS started (req->dns set),
