@@ -83,11 +83,14 @@ static const struct rfcres_sys sys_libc = SYS_LIBC_INIT;
 struct rfcres_sys rfcres_sys = SYS_LIBC_INIT;
 
 static atomic_bool no_recvmmsg; /* recvmmsg said ENOSYS once */
+static atomic_bool no_sendmmsg; /* sendmmsg said ENOSYS once */
 
 void sys_reset(void)
 {
 	rfcres_sys = sys_libc;
 	atomic_store(&no_recvmmsg, false);
+	atomic_store(&no_sendmmsg, false);
+	sys_random_flush();
 }
 
 uint64_t sys_now_ns(void)
@@ -202,6 +205,11 @@ static _Thread_local struct {
 	unsigned char buf[SYS_RANDOM_POOL];
 } pool;
 
+void sys_random_flush(void)
+{
+	memset(&pool, 0, sizeof pool);
+}
+
 void sys_random(void *buf, size_t len)
 {
 	unsigned char *p = buf;
@@ -286,9 +294,26 @@ int sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 			return r;
 		atomic_store_explicit(&no_recvmmsg, true, memory_order_relaxed);
 	}
-	ssize_t r = rfcres_sys.recvmsg(fd, &v[0].msg_hdr, flags);
-	if (r < 0)
-		return -1;
-	v[0].msg_len = (unsigned)r;
-	return 1;
+	/* As recvmmsg on a non-blocking socket: what is there, up to n; an
+	 * error only when nothing was received. */
+	unsigned k = 0;
+	for (; k < n; k++) {
+		ssize_t r = rfcres_sys.recvmsg(fd, &v[k].msg_hdr, flags);
+		if (r < 0)
+			return k ? (int)k : -1;
+		v[k].msg_len = (unsigned)r;
+	}
+	return (int)k;
+}
+
+int sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	if (n == 0 || atomic_load_explicit(&no_sendmmsg, memory_order_relaxed))
+		return 0;
+	int r = rfcres_sys.sendmmsg(fd, v, n, flags);
+	if (r < 0 && errno == ENOSYS) {
+		atomic_store_explicit(&no_sendmmsg, true, memory_order_relaxed);
+		return 0;
+	}
+	return r;
 }

@@ -85,6 +85,9 @@ int sys_read_file(const char *path, size_t max, char **buf, size_t *len,
  * filled in another process (fork, _Fork, clone) is discarded unused. */
 #define SYS_RANDOM_POOL 1024u
 void sys_random(void *buf, size_t len);
+/* Forgets the calling thread's pooled bytes (sys_reset does it too): tests
+ * that replace getrandom get its bytes from the next sys_random on. */
+void sys_random_flush(void);
 
 /* A value that differs between a process and every child it creates by
  * fork(), _Fork() or a raw clone() without CLONE_VM -- atfork handlers or
@@ -94,10 +97,17 @@ void sys_random(void *buf, size_t len);
  * from getpid() each time. */
 uint64_t sys_process_epoch(void);
 
-/* recvmmsg() through the table.  Where the kernel or a seccomp filter has
- * none (ENOSYS), one recvmsg() into v[0] instead (and recvmmsg is not tried
- * again).  Returns the number of messages (>= 1, msg_len set), or -1 with
- * errno. */
+/* recvmmsg() through the table (flags should include MSG_DONTWAIT: what
+ * is queued, up to n).  Where the kernel or a seccomp filter has none
+ * (ENOSYS), recvmsg() per message until n or an error (and recvmmsg is not
+ * tried again).  Returns the number of messages (>= 1, msg_len set), or -1
+ * with errno when none was received. */
 int sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
+
+/* sendmmsg() through the table: the number of messages sent, or -1 with
+ * errno.  Where the kernel or a seccomp filter has none (ENOSYS) it returns
+ * 0 -- nothing sent, the caller sends them one by one -- and is not tried
+ * again. */
+int sys_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
 
 #endif

@@ -1491,7 +1491,8 @@ static void test_probe_netlink_no_recvmmsg(void **state)
 	check_probe_result(v);
 	assert_int_equal(fk.sendmsgs, 1);
 	assert_int_equal(fk.recvmmsgs, 0);
-	assert_int_equal(fk.recvmsgs, 4);
+	/* 4 answers, and the read that finds the socket empty */
+	assert_int_equal(fk.recvmsgs, 5);
 	assert_int_equal(fk.connects, 0);
 	assert_int_equal(fk.open, 0);
 }
