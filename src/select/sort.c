@@ -802,7 +802,8 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
 
 #ifdef SORT_HAVE_NETLINK
 #define NL_BATCH 32             /* requests per sendmsg */
-#define NL_SLOTS 16             /* replies per recvmmsg */
+#define NL_SLOTS 16             /* replies per recvmmsg, on the stack */
+#define NL_SLOTS_MAX (NL_BATCH + 4) /* with a heap buffer (many answers) */
 #define NL_SLOT 512             /* one reply: route answers are 100-200 B */
 #define NL_WAIT_NS 200000000ull /* own socket only: see nl_collect */
 
@@ -820,6 +821,8 @@ struct nl_ctx {
 	uint32_t seq0;
 	bool lent;          /* the inventory's monitor socket (see nl_collect) */
 	uint64_t deadline;  /* own socket: how long replies may take */
+	unsigned char (*rx)[NL_SLOT]; /* nslots receive buffers */
+	unsigned nslots;
 };
 
 /* Distinct sequence ranges for successive exchanges on the long-lived
@@ -980,18 +983,18 @@ static size_t nl_datagram(struct nl_ctx *c, const unsigned char *rx,
 static void nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
 		       size_t cnt, size_t expect, bool *notified)
 {
-	unsigned char rx[NL_SLOTS][NL_SLOT];
-	struct sockaddr_nl from[NL_SLOTS];
-	struct iovec iov[NL_SLOTS];
-	struct mmsghdr mv[NL_SLOTS];
+	unsigned char (*rx)[NL_SLOT] = c->rx;
+	struct sockaddr_nl from[NL_SLOTS_MAX];
+	struct iovec iov[NL_SLOTS_MAX];
+	struct mmsghdr mv[NL_SLOTS_MAX];
 	size_t outstanding = expect;
 	for (unsigned guard = 0; outstanding > 0 && guard < 2 * cnt + 8;
 	     guard++) {
 		/* Room for what is outstanding, and for a few notifications
 		 * queued ahead of it on the monitor socket. */
-		unsigned nslots = outstanding + 2 < NL_SLOTS
+		unsigned nslots = outstanding + 2 < c->nslots
 					  ? (unsigned)outstanding + 2
-					  : NL_SLOTS;
+					  : c->nslots;
 		for (unsigned k = 0; k < nslots; k++) {
 			iov[k] = (struct iovec){ rx[k], NL_SLOT };
 			memset(&mv[k], 0, sizeof mv[k]);
@@ -1093,25 +1096,39 @@ static int nl_exchange(int fd, uint32_t portid, bool *notified, void *arg)
 static void nl_probe(struct probe *u, size_t nu, size_t pending,
 		     const struct ifaddr_inv *inv)
 {
+	/* Answers land in 512-byte slots: 16 on the stack cover a typical
+	 * answer in one recvmmsg; for more, a whole batch's worth from the
+	 * heap (one recvmmsg per 32 destinations instead of two). */
+	unsigned char stack_rx[NL_SLOTS][NL_SLOT];
 	struct nl_ctx c = {
 		.u = u,
 		.nu = nu,
 		.seq0 = atomic_fetch_add(&nl_seq, (unsigned)nu),
 		.lent = true,
+		.rx = stack_rx,
+		.nslots = NL_SLOTS,
 	};
-	if (ifaddr_netlink_exchange(inv, nl_exchange, &c) != -ENOTCONN)
-		return;
-	if (pending < 2)
-		return;
-	int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
-				   NETLINK_ROUTE);
-	if (fd < 0)
-		return;
-	bool ignored = false;
-	c.lent = false;
-	c.deadline = sys_now_ns() + NL_WAIT_NS;
-	nl_exchange(fd, 0, &ignored, &c);
-	rfcres_sys.close(fd);
+	if (pending > NL_SLOTS) {
+		unsigned char(*big)[NL_SLOT] = malloc(NL_SLOTS_MAX * NL_SLOT);
+		if (big) {
+			c.rx = big;
+			c.nslots = NL_SLOTS_MAX;
+		}
+	}
+	if (ifaddr_netlink_exchange(inv, nl_exchange, &c) == -ENOTCONN &&
+	    pending >= 2) {
+		int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+					   NETLINK_ROUTE);
+		if (fd >= 0) {
+			bool ignored = false;
+			c.lent = false;
+			c.deadline = sys_now_ns() + NL_WAIT_NS;
+			nl_exchange(fd, 0, &ignored, &c);
+			rfcres_sys.close(fd);
+		}
+	}
+	if (c.rx != stack_rx)
+		free(c.rx);
 }
 #else
 static void nl_probe(struct probe *u, size_t nu, size_t pending,
