@@ -554,8 +554,8 @@ static int sort_addrs(struct gai_req *r)
 		items[i].dst_scope_id = r->addrs[i].scope_id;
 		items[i].index = i;
 	}
-	struct ifaddr_inv *inv = ifaddr_acquire();
-	sort_probe_sources(items, n, inv);
+	struct ifaddr_inv *inv = NULL;
+	sort_probe_live(items, n, &inv);
 	if (inv)
 		ifaddr_release(inv);
 	sort_destinations(items, n, snap(r)->policy, why);

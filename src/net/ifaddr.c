@@ -796,8 +796,17 @@ static void mon_forget(bool close_it)
 	st.fd = -1;
 }
 
-/* Decides whether the cached inventory must be rebuilt; NULL if not. */
-static const char *refresh_reason(struct ifaddr_note *note)
+/* A netlink exchange that rides on this acquire (ifaddr_acquire_exchange). */
+struct exchange {
+	ifaddr_nl_fn fn;
+	void *arg;
+	int rc; /* fn's result; -ENOTCONN while it has not run */
+};
+
+/* Decides whether the cached inventory must be rebuilt; NULL if not.  With
+ * x, and a healthy monitor and nothing else due, x runs on the monitor in
+ * place of the drain. */
+static const char *refresh_reason(struct ifaddr_note *note, struct exchange *x)
 {
 	const char *reason = !st.cur ? "first" : st.retry ? "retry" : NULL;
 	/* Two checks for "another process": the atfork handler (fork()),
@@ -836,7 +845,19 @@ static const char *refresh_reason(struct ifaddr_note *note)
 	bool notified = st.notified;
 	st.notified = false;
 	if (st.fd >= 0) {
-		int d = mon_drain();
+		int d = 0;
+		if (x && !reason) {
+			/* The exchange reads the monitor up to its last answer
+			 * (or until it is empty), and the kernel queued those
+			 * answers behind every notification sent before it:
+			 * it has seen them all, as the drain would have.  An
+			 * exchange that stopped early leaves the drain to do. */
+			x->rc = x->fn(st.fd, st.portid, &notified, x->arg);
+			if (x->rc != 0)
+				d = mon_drain();
+		} else {
+			d = mon_drain();
+		}
 		if (d == -ENOBUFS)
 			return reason ? reason : "overrun";
 		if (d < 0) {
@@ -920,7 +941,7 @@ struct ifaddr_inv *ifaddr_acquire(void)
 	struct ifaddr_note note = { 0 };
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&st.lock);
-	note.reason = refresh_reason(&note);
+	note.reason = refresh_reason(&note, NULL);
 	if (note.reason)
 		rebuild(&note);
 	struct ifaddr_inv *inv = st.cur;
@@ -928,6 +949,33 @@ struct ifaddr_inv *ifaddr_acquire(void)
 		atomic_fetch_add_explicit(&inv->refs, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&st.lock);
 	note_trace(&note);
+	return inv;
+}
+
+struct ifaddr_inv *ifaddr_acquire_exchange(ifaddr_nl_fn fn, void *arg,
+					   int *fn_rc)
+{
+	struct ifaddr_note note = { 0 };
+	struct exchange x = { .fn = fn, .arg = arg, .rc = -ENOTCONN };
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&st.lock);
+	note.reason = refresh_reason(&note, &x);
+	if (note.reason)
+		rebuild(&note);
+	if (x.rc == -ENOTCONN && st.cur && st.fd >= 0) {
+		/* Not run in place of the drain (a rebuild was due): on the
+		 * monitor as it is now, as ifaddr_netlink_exchange would. */
+		bool notified = false;
+		x.rc = fn(st.fd, st.portid, &notified, arg);
+		if (notified)
+			st.notified = true;
+	}
+	struct ifaddr_inv *inv = st.cur;
+	if (inv)
+		atomic_fetch_add_explicit(&inv->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&st.lock);
+	note_trace(&note);
+	*fn_rc = x.rc;
 	return inv;
 }
 

@@ -634,6 +634,7 @@ struct probe {
 	struct in6_addr dst;
 	uint32_t scope_id;
 	bool done;   /* answered (with or without a source) */
+	bool lo;     /* loopback: answered from the inventory afterwards */
 	bool nl_answered;
 	bool has;
 	unsigned char via; /* enum probe_via */
@@ -972,15 +973,17 @@ static size_t nl_datagram(struct nl_ctx *c, const unsigned char *rx,
 }
 
 /* Reads the answers to probes [first, first + cnt), expect of which were
- * asked, into NL_SLOTS datagrams per recvmmsg.  The kernel answers
+ * asked, into c->nslots datagrams per recvmmsg.  The kernel answers
  * RTM_GETROUTE inside sendmsg() (rtnetlink runs in the sender's context),
  * so everything is normally queued already and one recvmmsg takes it; the
  * loop covers a batch larger than the slots and, on our own socket only,
  * an unusual kernel that answers later (poll, bounded by c->deadline).  On
  * the lent monitor socket we never wait -- the inventory lock is held --
  * and an EAGAIN leaves the rest to the UDP probe.  Stops on overrun or
- * error (the rest falls back too). */
-static void nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
+ * error (the rest falls back too).  Returns true when it read until every
+ * answer was in or the socket was empty: then it has also read everything
+ * queued before the requests (see ifaddr_acquire_exchange). */
+static bool nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
 		       size_t cnt, size_t expect, bool *notified)
 {
 	unsigned char (*rx)[NL_SLOT] = c->rx;
@@ -1015,10 +1018,10 @@ static void nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return; /* ENOBUFS: answers lost */
+				return false; /* ENOBUFS: answers lost */
 			uint64_t now = sys_now_ns();
 			if (c->lent || now >= c->deadline)
-				return;
+				return true; /* empty */
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 			rfcres_sys.poll(&pfd, 1,
 					(int)((c->deadline - now) / 1000000u) + 1);
@@ -1041,24 +1044,28 @@ static void nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
 			outstanding -= got < outstanding ? got : outstanding;
 		}
 	}
+	return outstanding == 0;
 }
 
 /* Batched RTM_GETROUTE on fd: one sendmsg per NL_BATCH destinations, their
- * answers by recvmmsg.  Returns 0, or -errno when netlink is unusable (the
- * UDP probe then does everything not done).  An ifaddr_nl_fn. */
+ * answers by recvmmsg.  Returns 0 when the last batch read all its answers
+ * (or found the socket empty), 1 when it stopped early or asked nothing,
+ * -errno when netlink is unusable (the UDP probe then does everything not
+ * done).  An ifaddr_nl_fn. */
 static int nl_exchange(int fd, uint32_t portid, bool *notified, void *arg)
 {
 	struct nl_ctx *c = arg;
 	struct nl_req reqs[NL_BATCH];
 	struct iovec iov[NL_BATCH];
+	bool drained = false;
 	for (size_t first = 0; first < c->nu; first += NL_BATCH) {
 		size_t cnt = c->nu - first < NL_BATCH ? c->nu - first
 						       : NL_BATCH;
 		size_t niov = 0;
 		for (size_t i = 0; i < cnt; i++) {
 			struct probe *pr = &c->u[first + i];
-			if (pr->done)
-				continue; /* loopback, answered already */
+			if (pr->done || pr->lo)
+				continue; /* answered, or from the inventory */
 			if (needs_zone(&pr->dst) && pr->scope_id == 0) {
 				pr->done = true; /* connect() says EINVAL */
 				continue;
@@ -1083,18 +1090,19 @@ static int nl_exchange(int fd, uint32_t portid, bool *notified, void *arg)
 		if (s < 0)
 			return errno ? -errno : -EIO;
 		/* some answers lost: they fall back, keep going */
-		nl_collect(fd, portid, c, first, cnt, niov, notified);
+		drained = nl_collect(fd, portid, c, first, cnt, niov, notified);
 	}
-	return 0;
+	return drained ? 0 : 1;
 }
 
-/* The exchange on the inventory's monitor socket when it is the live one
- * (no socket of our own, no validation of our own: ifaddr_acquire just
- * did it), else on a socket of our own -- only worth it for two or more
- * requests: for one, connect + getsockname costs as much as socket +
+/* The exchange on the inventory's monitor socket (no socket of our own, no
+ * validation of our own): with live, inside the acquire of the inventory,
+ * whose change check it then stands in for; else if inv is the live
+ * inventory.  Otherwise on a socket of our own -- only worth it for two or
+ * more requests: for one, connect + getsockname costs as much as socket +
  * sendmsg + recvmmsg + close. */
 static void nl_probe(struct probe *u, size_t nu, size_t pending,
-		     const struct ifaddr_inv *inv)
+		     const struct ifaddr_inv *inv, struct ifaddr_inv **live)
 {
 	/* Answers land in 512-byte slots: 16 on the stack cover a typical
 	 * answer in one recvmmsg; for more, a whole batch's worth from the
@@ -1115,8 +1123,12 @@ static void nl_probe(struct probe *u, size_t nu, size_t pending,
 			c.nslots = NL_SLOTS_MAX;
 		}
 	}
-	if (ifaddr_netlink_exchange(inv, nl_exchange, &c) == -ENOTCONN &&
-	    pending >= 2) {
+	int rc;
+	if (live)
+		*live = ifaddr_acquire_exchange(nl_exchange, &c, &rc);
+	else
+		rc = ifaddr_netlink_exchange(inv, nl_exchange, &c);
+	if (rc == -ENOTCONN && pending >= 2) {
 		int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 					   NETLINK_ROUTE);
 		if (fd >= 0) {
@@ -1132,12 +1144,14 @@ static void nl_probe(struct probe *u, size_t nu, size_t pending,
 }
 #else
 static void nl_probe(struct probe *u, size_t nu, size_t pending,
-		     const struct ifaddr_inv *inv)
+		     const struct ifaddr_inv *inv, struct ifaddr_inv **live)
 {
 	(void)u;
 	(void)nu;
 	(void)pending;
 	(void)inv;
+	if (live)
+		*live = ifaddr_acquire();
 }
 #endif
 
@@ -1155,9 +1169,13 @@ static void trace_probe(const struct sort_item *it, const struct probe *pr)
 }
 
 
-int sort_probe_sources(struct sort_item *items, size_t n,
-		       const struct ifaddr_inv *inv)
+/* sort_probe_sources, or with live != NULL sort_probe_live: the inventory
+ * is then acquired here (inv is ignored) and returned in *live. */
+static int probe_sources(struct sort_item *items, size_t n,
+			 const struct ifaddr_inv *inv, struct ifaddr_inv **live)
 {
+	if (live)
+		*live = NULL;
 	for (size_t i = 0; i < n; i++) {
 		items[i].has_src = false;
 		memset(&items[i].src, 0, sizeof items[i].src);
@@ -1188,17 +1206,26 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 	if (nu == 1) {
 		/* Copies of one destination: the sort keeps their order
 		 * whatever the source is (every rule ties), so nothing is
-		 * asked. */
+		 * asked (not even the inventory). */
 		u[0].done = true;
 		u[0].via = VIA_SKIP;
 	} else {
+		/* Loopback destinations are answered from the inventory once
+		 * it is there; the others go to the kernel. */
 		size_t pending = 0;
-		for (size_t i = 0; i < nu; i++)
-			if (!(is_loopback(&u[i].dst) &&
-			      loopback_source(inv, &u[i])))
-				pending++;
+		for (size_t i = 0; i < nu; i++) {
+			u[i].lo = is_loopback(&u[i].dst) && (live || inv);
+			pending += !u[i].lo;
+		}
 		if (pending > 0)
-			nl_probe(u, nu, pending, inv);
+			nl_probe(u, nu, pending, inv, live);
+		else if (live)
+			*live = ifaddr_acquire();
+		if (live)
+			inv = *live;
+		for (size_t i = 0; i < nu; i++)
+			if (u[i].lo && !loopback_source(inv, &u[i]))
+				u[i].lo = false; /* no inventory after all */
 		for (size_t i = 0; i < nu; i++)
 			if (!u[i].done)
 				udp_probe_one(&up, &u[i]);
@@ -1227,4 +1254,16 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 		free(u);
 	}
 	return up.err;
+}
+
+int sort_probe_sources(struct sort_item *items, size_t n,
+		       const struct ifaddr_inv *inv)
+{
+	return probe_sources(items, n, inv, NULL);
+}
+
+int sort_probe_live(struct sort_item *items, size_t n,
+		    struct ifaddr_inv **inv)
+{
+	return probe_sources(items, n, NULL, inv);
 }

@@ -71,6 +71,14 @@ void sort_destinations(struct sort_item *items, size_t n,
 int sort_probe_sources(struct sort_item *items, size_t n,
 		       const struct ifaddr_inv *inv);
 
+/* sort_probe_sources against the live inventory, which it acquires itself
+ * and returns in *inv (NULL if there is none; release it with
+ * ifaddr_release): the route queries then ride on the inventory's change
+ * monitor and also serve as its change check (ifaddr_acquire_exchange),
+ * one system call fewer than acquiring and probing apart.  With a single
+ * distinct destination nothing is asked and *inv stays NULL. */
+int sort_probe_live(struct sort_item *items, size_t n, struct ifaddr_inv **inv);
+
 /* Source attributes of an inventory entry (pure): src_plen from e->plen,
  * src_flags from IFADDR_F_* and tunnel link types.  e == NULL (source not
  * in the inventory): plen 64 for IPv6 (RFC 4291 interface identifiers),

@@ -801,6 +801,79 @@ static void t_kernel_exchange(void **st)
 	sys_reset();
 }
 
+/* ifaddr_acquire_exchange: the exchange stands in for the acquire's read
+ * of the monitor when it says it read everything; otherwise the acquire
+ * reads it too.  A notification it reports rebuilds in this very call. */
+static int exch_ret;
+static int exch_fn2(int fd, uint32_t portid, bool *notified, void *arg)
+{
+	(void)portid;
+	(void)arg;
+	exch_calls++;
+	seen_fd = fd;
+	*notified = exch_notify;
+	return exch_ret;
+}
+
+static void t_kernel_acquire_exchange(void **st)
+{
+	(void)st;
+	sys_reset();
+	ifaddr_reset();
+	if (!netlink_works())
+		skip();
+	mon_fd = -1;
+	rfcres_sys.bind = spy_bind;
+	/* first call: built, then the exchange on the new monitor */
+	int rc = 0;
+	exch_calls = 0;
+	exch_notify = false;
+	exch_ret = 0;
+	uint64_t r0 = ifaddr_rebuilds();
+	struct ifaddr_inv *inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_non_null(inv);
+	assert_int_equal(rc, 0);
+	assert_int_equal(exch_calls, 1);
+	assert_int_equal(seen_fd, mon_fd);
+	assert_int_equal(ifaddr_rebuilds(), r0 + 1);
+	ifaddr_release(inv);
+
+	rfcres_sys.recvmsg = count_recvmsg;
+	rfcres_sys.getsockname = count_getsockname;
+	/* steady state: validated (getsockname), no read of its own */
+	r0 = ifaddr_rebuilds();
+	n_recvmsg = n_getsockname = 0;
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	ifaddr_release(inv);
+	if (ifaddr_rebuilds() == r0) {
+		assert_int_equal(n_recvmsg, 0);
+		assert_int_equal(n_getsockname, 1);
+	}
+	/* stopped early: the acquire reads the monitor itself */
+	exch_ret = 1;
+	n_recvmsg = 0;
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	ifaddr_release(inv);
+	assert_int_equal(rc, 1);
+	assert_int_equal(n_recvmsg, 1);
+	/* a notification seen by the exchange: rebuilt now */
+	exch_ret = 0;
+	exch_notify = true;
+	r0 = ifaddr_rebuilds();
+	struct ifaddr_inv *inv2 = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_int_equal(ifaddr_rebuilds(), r0 + 1);
+	assert_true(inv2->generation > 0);
+	exch_notify = false;
+	/* ... and only once */
+	r0 = ifaddr_rebuilds();
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_ptr_equal(inv, inv2);
+	ifaddr_release(inv);
+	ifaddr_release(inv2);
+	ifaddr_reset();
+	sys_reset();
+}
+
 /* A child made by a raw clone() runs no atfork handler: it must still see
  * that the monitor is its parent's (not read it, not lend it). */
 static void t_kernel_raw_clone(void **st)
@@ -1086,6 +1159,7 @@ int main(void)
 		cmocka_unit_test(t_kernel_threads),
 		cmocka_unit_test(t_kernel_acquire_cost),
 		cmocka_unit_test(t_kernel_exchange),
+		cmocka_unit_test(t_kernel_acquire_exchange),
 		cmocka_unit_test(t_kernel_raw_clone),
 		cmocka_unit_test(t_netns_change),
 	};

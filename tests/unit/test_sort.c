@@ -1708,9 +1708,79 @@ static void test_probe_loopback_real(void **state)
 	assert_false(one.has_src);
 }
 
+/* The live probe: the route queries ride on the inventory's monitor and
+ * stand in for its change check -- validation (readlink, getsockname),
+ * one sendmsg, one recvmmsg; no socket, no separate read of the monitor. */
+static int n_nl_socket, n_sendmsg, n_recvmsg, n_recvmmsg;
+static int count_socket(int d, int t, int p)
+{
+	n_nl_socket += d == AF_NETLINK;
+	return socket(d, t, p);
+}
+static ssize_t count_sendmsg(int fd, const struct msghdr *m, int f)
+{
+	n_sendmsg++;
+	return sendmsg(fd, m, f);
+}
+static ssize_t count_recvmsg(int fd, struct msghdr *m, int f)
+{
+	n_recvmsg++;
+	return recvmsg(fd, m, f);
+}
+static int count_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int f,
+			  struct timespec *t)
+{
+	n_recvmmsg++;
+	return recvmmsg(fd, v, n, f, t);
+}
+
+static void test_probe_live_real(void **state)
+{
+	(void)state;
+	sys_reset();
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		skip();
+	close(nl);
+	struct sort_item v[3];
+	struct ifaddr_inv *inv = NULL;
+	for (int round = 0; round < 2; round++) {
+		v[0] = D("192.0.2.1", NULL, 0, 0);
+		v[1] = D("2001:db8::1", NULL, 0, 0);
+		v[2] = D("127.0.0.1", NULL, 0, 0); /* from the inventory */
+		if (round == 1) {
+			rfcres_sys.socket = count_socket;
+			rfcres_sys.sendmsg = count_sendmsg;
+			rfcres_sys.recvmsg = count_recvmsg;
+			rfcres_sys.recvmmsg = count_recvmmsg;
+		}
+		uint64_t r0 = ifaddr_rebuilds();
+		assert_int_equal(sort_probe_live(v, 3, &inv), 0);
+		assert_non_null(inv);
+		assert_true(v[2].has_src);
+		ifaddr_release(inv);
+		if (round == 1 && ifaddr_rebuilds() == r0) {
+			assert_int_equal(n_nl_socket, 0);
+			assert_int_equal(n_sendmsg, 1);
+			assert_int_equal(n_recvmmsg, 1);
+			assert_int_equal(n_recvmsg, 0);
+		} else if (round == 1) {
+			print_message("addresses changed meanwhile: counts "
+				      "not checked\n");
+		}
+	}
+	sys_reset();
+	/* one distinct destination: no inventory needed */
+	struct sort_item w[2] = { D("192.0.2.1", NULL, 0, 0),
+				  D("192.0.2.1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_live(w, 2, &inv), 0);
+	assert_null(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_live_real),
 		cmocka_unit_test(test_default_table),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_common_prefix),
