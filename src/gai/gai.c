@@ -324,7 +324,20 @@ static int parse_service(const char *service, int flags, long *num)
 int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		  const struct addrinfo *hints)
 {
-	memset(r, 0, offsetof(struct gai_req, addrs_inline));
+	/* Field by field, not memset: for a block this size gcc emits `rep
+	 * stos`, whose start-up cost alone was a sixth of a numeric lookup.
+	 * A new field of struct gai_req must be initialised here. */
+	r->flags = r->family = r->socktype = r->protocol = 0;
+	r->name = NULL;
+	r->nservs = 0;
+	r->numeric = r->wildcard = r->from_dns = false;
+	r->snap = NULL;
+	r->addrs = NULL;
+	r->naddrs = r->cap = 0;
+	r->canon = NULL;
+	r->dns = NULL;
+	r->dns_want = 0;
+	r->eai = 0;
 	/* glibc treats "*" as absent for both */
 	if (node && node[0] == '*' && node[1] == '\0')
 		node = NULL;

@@ -30,8 +30,7 @@ struct gai_req {
 	int flags, family, socktype, protocol;
 	char *name;                     /* the host, copied only for
 					 * AI_CANONNAME; else NULL */
-	struct gai_serv servs[GAI_MAX_SERV];
-	size_t nservs;
+	size_t nservs;                  /* servs[0, nservs) */
 	bool numeric;                   /* host was a literal (never filtered, not sorted) */
 	bool wildcard;                  /* NULL host: never filtered, sorted */
 	bool from_dns;
@@ -44,7 +43,10 @@ struct gai_req {
 	struct dns_lookup *dns;         /* non-NULL while DNS runs */
 	unsigned dns_want;              /* DNS_WANT_* mask sent */
 	int eai;                        /* error decided so far, 0 if none */
-	/* last: gai_req_start does not clear it (only [0, naddrs) is read) */
+	/* gai_req_start initialises every field above, one by one (a new
+	 * one must be added there), and nothing below: only the first nservs
+	 * and naddrs entries are ever read. */
+	struct gai_serv servs[GAI_MAX_SERV];
 	struct gai_addr addrs_inline[GAI_INLINE_ADDRS];
 };
 

@@ -291,6 +291,46 @@ static void t_syscalls_localhost(void **st)
 	assert_in_range(nc.total, 60, 80);
 }
 
+/* Tracing switched on in the middle of a lookup: the lookup, which took
+ * no id while untraced (no shared counter touched per lookup), gets one
+ * with its first event and keeps it across steps. */
+static uint64_t ev_ids[64];
+static unsigned nev_ids;
+static void id_hook(const struct rfcres_trace_event *ev, void *arg)
+{
+	(void)arg;
+	if (nev_ids < 64)
+		ev_ids[nev_ids++] = ev->lookup_id;
+}
+
+static void t_trace_switched_on_midway(void **st)
+{
+	(void)st;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	int err = -1;
+	/* the server is a closed loopback port: refused, then EAI_AGAIN */
+	struct rfcres_req *q = rfcres_req_start("nosuch.test", NULL, &hints,
+						&err);
+	assert_non_null(q);
+	nev_ids = 0;
+	rfcres_set_trace(id_hook, NULL);
+	for (int i = 0; i < 100 && !rfcres_req_done(q); i++) {
+		struct pollfd fds[RFCRES_REQ_MAXFDS];
+		int ms, n = rfcres_req_pollfds(q, fds, RFCRES_REQ_MAXFDS, &ms);
+		poll(fds, (nfds_t)n, ms > 100 ? 100 : ms);
+		rfcres_req_process(q, fds, n);
+	}
+	assert_true(rfcres_req_done(q));
+	struct addrinfo *res = NULL;
+	assert_int_equal(rfcres_req_result(q, &res), EAI_AGAIN);
+	rfcres_set_trace(NULL, NULL);
+	assert_true(nev_ids > 0);
+	for (unsigned i = 0; i < nev_ids; i++) {
+		assert_true(ev_ids[i] != 0);
+		assert_true(ev_ids[i] == ev_ids[0]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +339,7 @@ int main(void)
 		cmocka_unit_test(t_async_canon_lifetime),
 		cmocka_unit_test(t_syscalls_hosts),
 		cmocka_unit_test(t_syscalls_localhost),
+		cmocka_unit_test(t_trace_switched_on_midway),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
