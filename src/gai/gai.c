@@ -74,15 +74,17 @@ bool gai_name_ok(const char *name)
 	return label > 0;
 }
 
-static int add_addr(struct gai_req *r, int family, const void *addr,
-		    uint32_t scope)
+/* Room for at least want addresses (inline first, then the heap). */
+static int reserve_addrs(struct gai_req *r, size_t want)
 {
 	if (!r->addrs) {
 		r->addrs = r->addrs_inline;
 		r->cap = GAI_INLINE_ADDRS;
 	}
-	if (r->naddrs == r->cap) {
-		size_t ncap = r->cap * 2;
+	if (want > r->cap) {
+		size_t ncap = r->cap * 2 > want ? r->cap * 2 : want;
+		if (ncap > SIZE_MAX / sizeof(struct gai_addr))
+			return EAI_MEMORY;
 		struct gai_addr *n;
 		if (r->addrs == r->addrs_inline) {
 			n = malloc(ncap * sizeof *n);
@@ -96,6 +98,15 @@ static int add_addr(struct gai_req *r, int family, const void *addr,
 		r->addrs = n;
 		r->cap = ncap;
 	}
+	return 0;
+}
+
+static int add_addr(struct gai_req *r, int family, const void *addr,
+		    uint32_t scope)
+{
+	int rc = reserve_addrs(r, r->naddrs + 1);
+	if (rc)
+		return rc;
 	struct gai_addr *a = &r->addrs[r->naddrs++];
 	memset(a, 0, sizeof *a);
 	a->family = family;
@@ -448,6 +459,10 @@ static int take_dns(struct gai_req *r)
 	const struct dns_result *d = dns_lookup_result(r->dns);
 	if (d->eai)
 		return d->eai;
+	/* one allocation for a long answer, not one per doubling */
+	int rc0 = reserve_addrs(r, r->naddrs + d->naddrs);
+	if (rc0)
+		return rc0;
 	size_t n6 = 0;
 	for (size_t i = 0; i < d->naddrs; i++)
 		n6 += d->addrs[i].family == AF_INET6;
