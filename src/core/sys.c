@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef MADV_WIPEONFORK
@@ -32,7 +33,29 @@ static int sys_recvmmsg_libc(int fd, struct mmsghdr *v, unsigned n, int flags,
 
 static int sys_sendmmsg_libc(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
+#if defined(__linux__) && !defined(__GLIBC__) && defined(SYS_sendmmsg)
+	/* musl sends one sendmsg() per message on 64-bit targets: its struct
+	 * msghdr has int lengths plus padding where the kernel has size_t,
+	 * and control messages cannot be converted in place.  Without
+	 * control messages and with the padding zeroed (every field copied
+	 * into a cleared header) the layout is the kernel's, so the system
+	 * call takes them all at once, as with glibc. */
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].msg_hdr.msg_controllen)
+			return sendmmsg(fd, v, n, flags);
+	for (unsigned i = 0; i < n; i++) {
+		struct msghdr h;
+		memset(&h, 0, sizeof h);
+		h.msg_name = v[i].msg_hdr.msg_name;
+		h.msg_namelen = v[i].msg_hdr.msg_namelen;
+		h.msg_iov = v[i].msg_hdr.msg_iov;
+		h.msg_iovlen = v[i].msg_hdr.msg_iovlen;
+		v[i].msg_hdr = h;
+	}
+	return (int)syscall(SYS_sendmmsg, fd, v, n, flags);
+#else
 	return sendmmsg(fd, v, n, flags);
+#endif
 }
 
 static char *sys_getenv_libc(const char *name)
