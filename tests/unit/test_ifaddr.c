@@ -879,6 +879,11 @@ static void t_kernel_acquire_exchange(void **st)
 static void t_kernel_raw_clone(void **st)
 {
 	(void)st;
+#if !(defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || \
+      defined(__arm__) || defined(__riscv))
+	/* clone's argument order differs elsewhere (s390: stack first) */
+	skip();
+#endif
 	sys_reset();
 	ifaddr_reset();
 	if (!netlink_works())

@@ -156,6 +156,11 @@ static void t_fork(void **st)
 static void t_raw_clone(void **st)
 {
 	(void)st;
+#if !(defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || \
+      defined(__arm__) || defined(__riscv))
+	/* clone's argument order differs elsewhere (s390: stack first) */
+	skip();
+#endif
 	child_vs_parent(true);
 }
 
