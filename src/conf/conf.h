@@ -1,6 +1,7 @@
 /*
- * Configuration snapshot: resolv.conf, gai.conf, hosts and services parsed
- * into one immutable, reference-counted object (DESIGN "Config snapshot").
+ * Configuration snapshot: resolv.conf, gai.conf and hosts parsed into one
+ * immutable, reference-counted object (DESIGN "Config snapshot"); the
+ * services file beside it, checked only when a service name is looked up.
  *
  * A lookup calls conf_acquire(), which stats every file and compares the
  * full identity (dev, ino, size, mtime ns, ctime ns); a difference in any
@@ -141,8 +142,7 @@ struct conf_snapshot {
 	const struct conf_resolv *resolv;
 	const struct conf_policy *policy;
 	const struct conf_hosts *hosts;
-	const struct conf_services *services;
-	struct conf_file_id id_resolv, id_gai, id_hosts, id_services;
+	struct conf_file_id id_resolv, id_gai, id_hosts;
 	atomic_uint learned[CONF_MAXNS]; /* CONF_LEARN_* per resolv->ns[i] */
 	atomic_uint rotate_next;         /* options rotate: next first server */
 	void *priv; /* owned by conf_snapshot.c */
@@ -158,8 +158,24 @@ struct conf_snapshot *conf_ref(struct conf_snapshot *s);
  * failure the previous snapshot is returned (and a trace event emitted). */
 struct conf_snapshot *conf_acquire(void);
 void conf_release(struct conf_snapshot *s);
-/* res_init(): the next conf_acquire() re-reads every file. */
+/* res_init(): the next conf_acquire() and conf_services_acquire() re-read
+ * every file. */
 void conf_invalidate(void);
+
+/* The services file is not part of the snapshot: most lookups have no
+ * service or a numeric one (glibc's gaih_inet_serv never opens the services
+ * database for those either), so conf_acquire() does not stat it.  A lookup
+ * that must resolve a service NAME (or a port to a name) takes it here,
+ * with the same stat-identity check and the same sharing of an unchanged
+ * parse.  services is NULL only when the very first load ran out of
+ * memory (every name is then unknown: EAI_SERVICE). */
+struct conf_services_ref {
+	const struct conf_services *services;
+	struct conf_file_id id;
+	void *priv; /* owned by conf_snapshot.c */
+};
+void conf_services_acquire(struct conf_services_ref *ref);
+void conf_services_release(struct conf_services_ref *ref);
 
 /* Environment / path overrides (secure_getenv through rfcres_sys) */
 #define CONF_ENV_RESOLV "RFCRES_RESOLV_CONF"

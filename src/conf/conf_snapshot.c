@@ -1,16 +1,21 @@
 /*
  * Configuration snapshot cache (DESIGN "Config snapshot", seed 001).
  *
- * Every conf_acquire() stats the four files and compares their full
- * identity (presence, dev, ino, size, mtime ns, ctime ns) and the paths and
- * environment they were parsed under with the current snapshot.  Equal:
- * the current snapshot gets one more reference (4 stat calls, a lock, no
- * allocation).  Different: a new snapshot is built that shares every
- * unchanged parsed file with the old one ("parts", refcounted on their own)
- * and re-parses only what changed; lookups holding the old snapshot keep
- * it.  Nothing a lookup learns is part of the identity, so nothing can
- * prevent a reload (glibc BZ 31476: RES_SNGLKUP set by send_dg made the
- * cached configuration never match again).
+ * Every conf_acquire() stats resolv.conf, gai.conf and hosts and compares
+ * their full identity (presence, dev, ino, size, mtime ns, ctime ns) and
+ * the paths and environment they were parsed under with the current
+ * snapshot.  Equal: the current snapshot gets one more reference (3 stat
+ * calls, a lock, no allocation).  Different: a new snapshot is built that
+ * shares every unchanged parsed file with the old one ("parts", refcounted
+ * on their own) and re-parses only what changed; lookups holding the old
+ * snapshot keep it.  Nothing a lookup learns is part of the identity, so
+ * nothing can prevent a reload (glibc BZ 31476: RES_SNGLKUP set by send_dg
+ * made the cached configuration never match again).
+ *
+ * The services file is a part of its own, checked the same way but only by
+ * conf_services_acquire(), i.e. only when a service name must be resolved:
+ * a NULL or numeric service (nearly every getaddrinfo call) costs no stat()
+ * of /etc/services.
  */
 #include "conf/conf_snapshot.h"
 
@@ -56,7 +61,7 @@ struct conf_part {
 
 struct snap {
 	struct conf_snapshot s;
-	struct conf_part *part[CONF_NFILES];
+	struct conf_part *part[CONF_NSNAPFILES];
 };
 
 /* What the files look like now (filled without the lock). */
@@ -70,6 +75,8 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static struct snap *current;   /* the cache's own reference */
 static bool invalidated;       /* res_init(): reload everything */
+static struct conf_part *cur_services; /* the cache's own reference */
+static bool services_invalidated;      /* res_init() for services */
 static uint64_t generation;
 static int (*hostname_fn)(char *, size_t);
 
@@ -139,18 +146,22 @@ const char *conf_file_path(enum conf_file f)
 	return f < CONF_NFILES ? path_of(f) : NULL;
 }
 
+static void probe_file(struct probe *pr, enum conf_file f)
+{
+	struct stat st;
+	pr->path[f] = path_of(f);
+	/* stat follows symlinks: a re-pointed link (Kubernetes ..data
+	 * swap) shows up as a different dev/ino */
+	if (rfcres_sys.stat(pr->path[f], &st) == 0)
+		id_from_stat(&pr->id[f], &st);
+	else
+		memset(&pr->id[f], 0, sizeof pr->id[f]);
+}
+
 static void probe_files(struct probe *pr)
 {
-	for (int f = 0; f < CONF_NFILES; f++) {
-		struct stat st;
-		pr->path[f] = path_of((enum conf_file)f);
-		/* stat follows symlinks: a re-pointed link (Kubernetes
-		 * ..data swap) shows up as a different dev/ino */
-		if (rfcres_sys.stat(pr->path[f], &st) == 0)
-			id_from_stat(&pr->id[f], &st);
-		else
-			memset(&pr->id[f], 0, sizeof pr->id[f]);
-	}
+	for (int f = 0; f < CONF_NSNAPFILES; f++)
+		probe_file(pr, (enum conf_file)f);
 	for (int e = 0; e < NENV; e++)
 		pr->env[e] = rfcres_sys.getenv(env_names[e]);
 }
@@ -169,7 +180,7 @@ static bool part_matches(const struct conf_part *p, const struct probe *pr)
 
 static bool snap_matches(const struct snap *s, const struct probe *pr)
 {
-	for (int f = 0; f < CONF_NFILES; f++)
+	for (int f = 0; f < CONF_NSNAPFILES; f++)
 		if (!part_matches(s->part[f], pr))
 			return false;
 	return true;
@@ -329,7 +340,7 @@ fail:
 static void snap_destroy(struct conf_snapshot *s)
 {
 	struct snap *sn = s->priv;
-	for (int f = 0; f < CONF_NFILES; f++)
+	for (int f = 0; f < CONF_NSNAPFILES; f++)
 		part_release(sn->part[f]);
 	free(sn);
 	atomic_fetch_add(&stat_destroyed, 1);
@@ -342,7 +353,7 @@ static struct snap *snap_build(const struct snap *old, const struct probe *pr,
 	if (!sn)
 		return NULL;
 	const char *reason = !old ? "first" : all ? "res_init" : "changed";
-	for (int f = 0; f < CONF_NFILES; f++) {
+	for (int f = 0; f < CONF_NSNAPFILES; f++) {
 		struct conf_part *op = old ? old->part[f] : NULL;
 		if (op && !all && part_matches(op, pr)) {
 			atomic_fetch_add_explicit(&op->refs, 1,
@@ -365,11 +376,9 @@ static struct snap *snap_build(const struct snap *old, const struct probe *pr,
 	sn->s.resolv = sn->part[CONF_FILE_RESOLV]->obj;
 	sn->s.policy = sn->part[CONF_FILE_GAI]->obj;
 	sn->s.hosts = sn->part[CONF_FILE_HOSTS]->obj;
-	sn->s.services = sn->part[CONF_FILE_SERVICES]->obj;
 	sn->s.id_resolv = sn->part[CONF_FILE_RESOLV]->id;
 	sn->s.id_gai = sn->part[CONF_FILE_GAI]->id;
 	sn->s.id_hosts = sn->part[CONF_FILE_HOSTS]->id;
-	sn->s.id_services = sn->part[CONF_FILE_SERVICES]->id;
 	sn->s.priv = sn;
 	sn->s.destroy = snap_destroy;
 	atomic_fetch_add(&stat_built, 1);
@@ -458,11 +467,67 @@ struct conf_snapshot *conf_acquire(void)
 	return &sn->s;
 }
 
+/* ---- services, outside the snapshot ------------------------------------ */
+
+static void services_ref(struct conf_services_ref *ref, struct conf_part *p)
+{
+	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
+	ref->services = p->obj;
+	ref->id = p->id;
+	ref->priv = p;
+}
+
+void conf_services_acquire(struct conf_services_ref *ref)
+{
+	pthread_once(&cache_once, cache_init);
+	memset(ref, 0, sizeof *ref);
+	struct probe pr;
+	memset(&pr, 0, sizeof pr);
+	probe_file(&pr, CONF_FILE_SERVICES);
+
+	pthread_mutex_lock(&cache_lock);
+	struct conf_part *cur = cur_services;
+	if (cur && !services_invalidated) {
+		/* As in conf_acquire: a stat older than the part another
+		 * thread just published must not cause a reload. */
+		if (!part_matches(cur, &pr))
+			probe_file(&pr, CONF_FILE_SERVICES);
+		if (part_matches(cur, &pr)) {
+			services_ref(ref, cur);
+			pthread_mutex_unlock(&cache_lock);
+			return;
+		}
+	}
+	const char *reason = !cur ? "first"
+			     : services_invalidated ? "res_init" : "changed";
+	struct conf_part *p = part_load(CONF_FILE_SERVICES, &pr, reason);
+	if (!p) {
+		/* out of memory: keep serving the previous parse, if any */
+		if (cur)
+			services_ref(ref, cur);
+		pthread_mutex_unlock(&cache_lock);
+		TRACE(RFCRES_TRACE_CONF, "conf.error", "reason=no_memory");
+		return;
+	}
+	services_invalidated = false;
+	cur_services = p; /* the cache's reference (refs = 1 from the load) */
+	services_ref(ref, p);
+	pthread_mutex_unlock(&cache_lock);
+	part_release(cur);
+}
+
+void conf_services_release(struct conf_services_ref *ref)
+{
+	part_release(ref->priv);
+	memset(ref, 0, sizeof *ref);
+}
+
 void conf_invalidate(void)
 {
 	pthread_once(&cache_once, cache_init);
 	pthread_mutex_lock(&cache_lock);
 	invalidated = true;
+	services_invalidated = true;
 	pthread_mutex_unlock(&cache_lock);
 	TRACE(RFCRES_TRACE_CONF, "conf.invalidate", "reason=res_init");
 }
@@ -472,11 +537,15 @@ void conf_cache_clear(void)
 	pthread_once(&cache_once, cache_init);
 	pthread_mutex_lock(&cache_lock);
 	struct snap *old = current;
+	struct conf_part *old_services = cur_services;
 	current = NULL;
+	cur_services = NULL;
 	invalidated = false;
+	services_invalidated = false;
 	pthread_mutex_unlock(&cache_lock);
 	if (old)
 		conf_release(&old->s);
+	part_release(old_services);
 }
 
 void conf_set_hostname_fn(int (*fn)(char *name, size_t len))

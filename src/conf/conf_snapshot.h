@@ -14,9 +14,12 @@ enum conf_file {
 	CONF_FILE_RESOLV,
 	CONF_FILE_GAI,
 	CONF_FILE_HOSTS,
-	CONF_FILE_SERVICES,
+	CONF_FILE_SERVICES, /* not in the snapshot: conf_services_acquire() */
 	CONF_NFILES
 };
+
+/* The files every conf_acquire() stats: those before CONF_FILE_SERVICES. */
+#define CONF_NSNAPFILES CONF_FILE_SERVICES
 
 /* Files larger than this are not parsed (traced, treated as absent).
  * hosts gets more room: ad-blocking hosts files run to several MiB. */

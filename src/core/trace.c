@@ -69,8 +69,15 @@ void trace_lookup_begin(void)
 {
 	pthread_once(&debug_once, debug_init);
 	if (tl_depth++ == 0) {
-		tl_start_ns = sys_now_ns();
-		tl_lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
+		/* The clock only matters for traced lookups: not read
+		 * otherwise (elapsed then shows 0 if tracing is switched
+		 * on in the middle of this lookup). */
+		/* Nor the shared counter (a locked add per lookup): an
+		 * untraced lookup gets its id from trace_emit, if ever. */
+		tl_start_ns = trace_on() ? sys_now_ns() : 0;
+		tl_lookup_id = trace_on()
+				       ? atomic_fetch_add(&lookup_counter, 1) + 1
+				       : 0;
 	}
 }
 
@@ -89,8 +96,10 @@ void trace_lookup_open(struct trace_lookup_ctx *c)
 		c->start_ns = tl_start_ns;
 		c->lookup_id = tl_lookup_id;
 	} else {
-		c->start_ns = sys_now_ns();
-		c->lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
+		c->start_ns = trace_on() ? sys_now_ns() : 0;
+		c->lookup_id = trace_on()
+				       ? atomic_fetch_add(&lookup_counter, 1) + 1
+				       : 0;
 	}
 }
 
@@ -106,6 +115,9 @@ void trace_lookup_enter(struct trace_lookup_ctx *c)
 
 void trace_lookup_leave(struct trace_lookup_ctx *c)
 {
+	/* an id trace_emit gave this lookup while it ran stays its own */
+	if (!c->lookup_id)
+		c->lookup_id = tl_lookup_id;
 	tl_start_ns = c->saved_start_ns;
 	tl_lookup_id = c->saved_id;
 	tl_depth = c->saved_depth;
@@ -149,6 +161,11 @@ void trace_emit(enum rfcres_trace_category cat, const char *name,
 		}
 		nf++;
 	}
+
+	/* A lookup that began untraced gets its id with its first event
+	 * (tracing was switched on meanwhile). */
+	if (tl_depth > 0 && tl_lookup_id == 0)
+		tl_lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
 
 	struct rfcres_trace_event ev = {
 		.category = cat,

@@ -483,6 +483,26 @@ static void reopen_udp(struct dns_lookup *l, unsigned s)
 		trace_srv(l, "dns.reopen", s, "reason", "single-request");
 }
 
+/* Gives q its ID for server s (kept for the whole candidate, so a late
+ * reply to a retransmission still matches) and traces the send. */
+static void udp_stamp(struct dns_lookup *l, struct dns_query *q, unsigned s)
+{
+	if (!(q->idset & (1u << s))) {
+		q->udp_id[s] = next_id(l);
+		q->idset |= 1u << s;
+	}
+	wire_set_id(q->msg, q->udp_id[s]);
+	if (trace_on())
+		trace_send(l, s, "udp", q->udp_id[s], q);
+}
+
+static void udp_sent(struct dns_lookup *l, struct dns_query *q, unsigned s)
+{
+	q->udp_out |= 1u << s;
+	q->sent_step = true;
+	l->step_sends++;
+}
+
 /* Sends q to server s over UDP.  0, or -errno when the server cannot be
  * reached at all (the step then ends). */
 static int send_udp(struct dns_lookup *l, struct dns_query *q, unsigned s)
@@ -490,23 +510,56 @@ static int send_udp(struct dns_lookup *l, struct dns_query *q, unsigned s)
 	int rc = ensure_udp(l, s);
 	if (rc)
 		return rc;
-	if (!(q->idset & (1u << s))) {
-		/* One ID per server for the whole candidate, so a late reply
-		 * to a retransmission still matches. */
-		q->udp_id[s] = next_id(l);
-		q->idset |= 1u << s;
-	}
-	wire_set_id(q->msg, q->udp_id[s]);
-	if (trace_on())
-		trace_send(l, s, "udp", q->udp_id[s], q);
+	udp_stamp(l, q, s);
 	ssize_t n = rfcres_sys.send(l->udp[s], q->msg, q->len, MSG_NOSIGNAL);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != ENOBUFS && errno != EINTR)
 		return -errno;
 	/* a full socket buffer loses the datagram like the network would */
-	q->udp_out |= 1u << s;
-	q->sent_step = true;
-	l->step_sends++;
+	udp_sent(l, q, s);
+	return 0;
+}
+
+/* Parallel mode: every pending query in one sendmmsg() (as glibc's send_dg
+ * sends A and AAAA).  Whatever it did not send -- a single query, no
+ * sendmmsg in the kernel, or an error after the first datagram -- is sent
+ * with send() one by one under send_udp's rules, so errors mean what they
+ * mean there.  The number of queries sent goes to *sent. */
+static int send_udp_all(struct dns_lookup *l, unsigned s, unsigned *sent)
+{
+	struct dns_query *qs[2];
+	struct iovec iov[2];
+	struct mmsghdr mv[2];
+	unsigned n = 0;
+	*sent = 0;
+	int rc = ensure_udp(l, s);
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < l->nq && n < 2; i++) {
+		struct dns_query *q = &l->q[i];
+		if (q->done || q->sent_step)
+			continue;
+		udp_stamp(l, q, s);
+		qs[n] = q;
+		iov[n] = (struct iovec){ q->msg, q->len };
+		memset(&mv[n], 0, sizeof mv[n]);
+		mv[n].msg_hdr.msg_iov = &iov[n];
+		mv[n].msg_hdr.msg_iovlen = 1;
+		n++;
+	}
+	int r = n > 1 ? sys_sendmmsg(l->udp[s], mv, n, MSG_NOSIGNAL) : 0;
+	unsigned k = r > 0 ? (unsigned)r : 0;
+	for (unsigned i = 0; i < k; i++)
+		udp_sent(l, qs[i], s);
+	for (unsigned i = k; i < n; i++) {
+		ssize_t w = rfcres_sys.send(l->udp[s], qs[i]->msg, qs[i]->len,
+					    MSG_NOSIGNAL);
+		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOBUFS && errno != EINTR)
+			return -errno;
+		udp_sent(l, qs[i], s);
+	}
+	*sent = n;
 	return 0;
 }
 
@@ -550,19 +603,23 @@ static int send_pending(struct dns_lookup *l)
 				return 0;
 	}
 	unsigned sent = 0;
-	for (unsigned i = 0; i < l->nq; i++) {
+	if (!single) {
+		int rc = send_udp_all(l, s, &sent);
+		if (rc)
+			return rc;
+	}
+	for (unsigned i = 0; single && i < l->nq; i++) {
 		struct dns_query *q = &l->q[i];
 		if (q->done || q->sent_step)
 			continue;
-		if (single && l->step_sends > 0 &&
+		if (l->step_sends > 0 &&
 		    (l->opts & CONF_OPT_SINGLE_REQUEST_REOPEN))
 			reopen_udp(l, s);
 		int rc = send_udp(l, q, s);
 		if (rc)
 			return rc;
 		sent++;
-		if (single)
-			break;
+		break;
 	}
 	if (sent > 1)
 		l->sent_parallel = true;
@@ -981,23 +1038,38 @@ static void handle_msg(struct dns_lookup *l, unsigned s, bool tcp,
 		free(addrs);
 }
 
+/* Reads what server s's socket holds, two datagrams per recvmmsg() (the A
+ * and the AAAA answer usually arrive together); each is checked exactly as
+ * before: size, source address and port, then ID, QR, opcode and question
+ * in handle_msg. */
 static void on_udp(struct dns_lookup *l, unsigned s, uint64_t now)
 {
-	uint8_t buf[DNS_UDP_BUF];
-	for (unsigned it = 0; it < DNS_DGRAMS_PER_STEP; it++) {
+	uint8_t buf[2][DNS_UDP_BUF];
+	struct sockaddr_storage from[2];
+	struct iovec iov[2];
+	struct mmsghdr mv[2];
+	unsigned it = 0;
+	while (it < DNS_DGRAMS_PER_STEP) {
 		if (l->done || l->udp[s] < 0)
 			return;
-		bool want = false;
+		unsigned want = 0;
 		for (unsigned i = 0; i < l->nq; i++)
-			want |= !l->q[i].done && (l->q[i].udp_out & (1u << s));
+			want += !l->q[i].done && (l->q[i].udp_out & (1u << s));
 		if (!want)
 			return; /* nothing to wait for: skip the EAGAIN read */
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof from;
-		ssize_t n = rfcres_sys.recvfrom(l->udp[s], buf, sizeof buf,
-						MSG_TRUNC,
-						(struct sockaddr *)&from, &fl);
-		if (n < 0) {
+		int fd = l->udp[s];
+		for (unsigned k = 0; k < 2; k++) {
+			iov[k] = (struct iovec){ buf[k], sizeof buf[k] };
+			memset(&mv[k], 0, sizeof mv[k]);
+			mv[k].msg_hdr.msg_name = &from[k];
+			mv[k].msg_hdr.msg_namelen = sizeof from[k];
+			mv[k].msg_hdr.msg_iov = &iov[k];
+			mv[k].msg_hdr.msg_iovlen = 1;
+		}
+		/* MSG_TRUNC: msg_len is the datagram's real length */
+		int r = sys_recvmmsg(fd, mv, want > 1 ? 2 : 1,
+				     MSG_TRUNC | MSG_DONTWAIT);
+		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
 				return;
@@ -1017,15 +1089,25 @@ static void on_udp(struct dns_lookup *l, unsigned s, uint64_t now)
 			}
 			return;
 		}
-		if ((size_t)n > sizeof buf) {
-			drop(l, s, false, "oversized", (size_t)n);
-			continue;
+		for (int k = 0; k < r; k++, it++) {
+			/* the first may have ended the lookup or replaced the
+			 * socket: the rest is not ours to judge any more */
+			if (l->done || l->udp[s] != fd)
+				return;
+			size_t n = mv[k].msg_len;
+			if (n > sizeof buf[k]) {
+				drop(l, s, false, "oversized", n);
+				continue;
+			}
+			if (!sa_equal(&from[k], mv[k].msg_hdr.msg_namelen,
+				      &l->rc->ns[s])) {
+				drop(l, s, false, "source", n);
+				continue;
+			}
+			handle_msg(l, s, false, buf[k], n, now);
 		}
-		if (!sa_equal(&from, fl, &l->rc->ns[s])) {
-			drop(l, s, false, "source", (size_t)n);
-			continue;
-		}
-		handle_msg(l, s, false, buf, (size_t)n, now);
+		if (r < 2)
+			return; /* the socket is empty now */
 	}
 }
 

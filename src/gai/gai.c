@@ -74,17 +74,39 @@ bool gai_name_ok(const char *name)
 	return label > 0;
 }
 
-static int add_addr(struct gai_req *r, int family, const void *addr,
-		    uint32_t scope)
+/* Room for at least want addresses (inline first, then the heap). */
+static int reserve_addrs(struct gai_req *r, size_t want)
 {
-	if (r->naddrs == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 8;
-		struct gai_addr *n = realloc(r->addrs, ncap * sizeof *n);
+	if (!r->addrs) {
+		r->addrs = r->addrs_inline;
+		r->cap = GAI_INLINE_ADDRS;
+	}
+	if (want > r->cap) {
+		size_t ncap = r->cap * 2 > want ? r->cap * 2 : want;
+		if (ncap > SIZE_MAX / sizeof(struct gai_addr))
+			return EAI_MEMORY;
+		struct gai_addr *n;
+		if (r->addrs == r->addrs_inline) {
+			n = malloc(ncap * sizeof *n);
+			if (n)
+				memcpy(n, r->addrs, r->naddrs * sizeof *n);
+		} else {
+			n = realloc(r->addrs, ncap * sizeof *n);
+		}
 		if (!n)
 			return EAI_MEMORY;
 		r->addrs = n;
 		r->cap = ncap;
 	}
+	return 0;
+}
+
+static int add_addr(struct gai_req *r, int family, const void *addr,
+		    uint32_t scope)
+{
+	int rc = reserve_addrs(r, r->naddrs + 1);
+	if (rc)
+		return rc;
 	struct gai_addr *a = &r->addrs[r->naddrs++];
 	memset(a, 0, sizeof *a);
 	a->family = family;
@@ -226,8 +248,7 @@ static int host_file(struct gai_req *r, const char *name)
 		return 0;
 	TRACE(RFCRES_TRACE_LOOKUP, "lookup.hosts", "found=%zu canon=%s",
 	      r->naddrs, canon);
-	if (canon && !(r->canon = strdup(canon)))
-		return EAI_MEMORY;
+	r->canon = canon; /* in the snapshot the request holds */
 	return 1;
 }
 
@@ -314,7 +335,20 @@ static int parse_service(const char *service, int flags, long *num)
 int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		  const struct addrinfo *hints)
 {
-	memset(r, 0, sizeof *r);
+	/* Field by field, not memset: for a block this size gcc emits `rep
+	 * stos`, whose start-up cost alone was a sixth of a numeric lookup.
+	 * A new field of struct gai_req must be initialised here. */
+	r->flags = r->family = r->socktype = r->protocol = 0;
+	r->name = NULL;
+	r->nservs = 0;
+	r->numeric = r->wildcard = r->from_dns = false;
+	r->snap = NULL;
+	r->addrs = NULL;
+	r->naddrs = r->cap = 0;
+	r->canon = NULL;
+	r->dns = NULL;
+	r->dns_want = 0;
+	r->eai = 0;
 	/* glibc treats "*" as absent for both */
 	if (node && node[0] == '*' && node[1] == '\0')
 		node = NULL;
@@ -355,9 +389,18 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 			   (unsigned)r->flags);
 	}
 
-	rc = gai_services(service && num < 0 ? snap(r)->services : NULL,
-			  service, num, r->socktype,
-			  r->protocol, r->servs, &r->nservs);
+	if (service && num < 0) {
+		/* Only a service name needs the services file (glibc's
+		 * gaih_inet_serv does not open it for a number either). */
+		struct conf_services_ref sv;
+		conf_services_acquire(&sv);
+		rc = gai_services(sv.services, service, num, r->socktype,
+				  r->protocol, r->servs, &r->nservs);
+		conf_services_release(&sv);
+	} else {
+		rc = gai_services(NULL, service, num, r->socktype,
+				  r->protocol, r->servs, &r->nservs);
+	}
 	if (rc)
 		goto fail;
 
@@ -365,7 +408,9 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 		rc = host_null(r);
 		goto out;
 	}
-	if (!(r->name = strdup(node))) {
+	/* Kept only for AI_CANONNAME without a canonical name from hosts
+	 * or DNS (the caller's string may be gone by gai_req_finish). */
+	if ((r->flags & AI_CANONNAME) && !(r->name = strdup(node))) {
 		rc = EAI_MEMORY;
 		goto fail;
 	}
@@ -398,11 +443,12 @@ void gai_req_cleanup(struct gai_req *r)
 	if (r->snap)
 		conf_release(r->snap);
 	r->snap = NULL;
-	free(r->addrs);
-	free(r->canon);
+	if (r->addrs != r->addrs_inline)
+		free(r->addrs);
 	free(r->name);
 	r->addrs = NULL;
-	r->canon = r->name = NULL;
+	r->canon = NULL;
+	r->name = NULL;
 	r->naddrs = r->cap = 0;
 }
 
@@ -413,6 +459,10 @@ static int take_dns(struct gai_req *r)
 	const struct dns_result *d = dns_lookup_result(r->dns);
 	if (d->eai)
 		return d->eai;
+	/* one allocation for a long answer, not one per doubling */
+	int rc0 = reserve_addrs(r, r->naddrs + d->naddrs);
+	if (rc0)
+		return rc0;
 	size_t n6 = 0;
 	for (size_t i = 0; i < d->naddrs; i++)
 		n6 += d->addrs[i].family == AF_INET6;
@@ -436,8 +486,8 @@ static int take_dns(struct gai_req *r)
 	}
 	if (r->naddrs == 0)
 		return EAI_NODATA;
-	if (d->canon[0] && !(r->canon = strdup(d->canon)))
-		return EAI_MEMORY;
+	if (d->canon[0])
+		r->canon = d->canon; /* in r->dns, freed at cleanup */
 	return 0;
 }
 
@@ -505,28 +555,41 @@ static int filter_addrconfig(struct gai_req *r)
 static int sort_addrs(struct gai_req *r)
 {
 	size_t n = r->naddrs;
-	struct sort_item *items = calloc(n, sizeof *items);
-	sort_rule *why = calloc(n, sizeof *why);
-	struct gai_addr *sorted = malloc(n * sizeof *sorted);
-	if (!items || !why || !sorted) {
-		free(items);
-		free(why);
-		free(sorted);
-		return EAI_MEMORY;
+	/* Small answers sort in stack arrays: no allocation per lookup.
+	 * The deciding rules are only computed for the trace. */
+	struct sort_item items_stack[SORT_STACK_N];
+	sort_rule why_stack[SORT_STACK_N];
+	struct gai_addr sorted_stack[SORT_STACK_N];
+	bool tr = trace_on();
+	struct sort_item *items = items_stack;
+	sort_rule *why = tr ? why_stack : NULL;
+	struct gai_addr *sorted = sorted_stack;
+	if (n > SORT_STACK_N) {
+		items = calloc(n, sizeof *items);
+		why = tr ? calloc(n, sizeof *why) : NULL;
+		sorted = malloc(n * sizeof *sorted);
+		if (!items || (tr && !why) || !sorted) {
+			free(items);
+			free(why);
+			free(sorted);
+			return EAI_MEMORY;
+		}
+	} else {
+		memset(items, 0, n * sizeof *items);
 	}
 	for (size_t i = 0; i < n; i++) {
 		to_mapped(&r->addrs[i], &items[i].dst);
 		items[i].dst_scope_id = r->addrs[i].scope_id;
 		items[i].index = i;
 	}
-	struct ifaddr_inv *inv = ifaddr_acquire();
-	sort_probe_sources(items, n, inv);
+	struct ifaddr_inv *inv = NULL;
+	sort_probe_live(items, n, &inv);
 	if (inv)
 		ifaddr_release(inv);
 	sort_destinations(items, n, snap(r)->policy, why);
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = r->addrs[items[i].index];
-	if (trace_on()) {
+	if (tr) {
 		char ab[64], bb[64];
 		for (size_t i = 0; i < n; i++) {
 			const struct sort_item *it = &items[i];
@@ -550,9 +613,11 @@ static int sort_addrs(struct gai_req *r)
 				   (unsigned)why[i]);
 	}
 	memcpy(r->addrs, sorted, n * sizeof *sorted);
-	free(items);
-	free(why);
-	free(sorted);
+	if (items != items_stack) {
+		free(items);
+		free(why);
+		free(sorted);
+	}
 	return 0;
 }
 

@@ -20,21 +20,34 @@
 struct conf_snapshot;
 struct dns_lookup;
 
+/* Addresses kept inside the request before it allocates: every typical
+ * answer (a heap allocation per lookup fewer). */
+#define GAI_INLINE_ADDRS 16
+
+/* Lives where it was started (the caller's stack, or the rfcres_req):
+ * never copied, addrs may point into it. */
 struct gai_req {
 	int flags, family, socktype, protocol;
-	char *name;                     /* NULL: passive/loopback */
-	struct gai_serv servs[GAI_MAX_SERV];
-	size_t nservs;
+	char *name;                     /* the host, copied only for
+					 * AI_CANONNAME; else NULL */
+	size_t nservs;                  /* servs[0, nservs) */
 	bool numeric;                   /* host was a literal (never filtered, not sorted) */
 	bool wildcard;                  /* NULL host: never filtered, sorted */
 	bool from_dns;
 	struct conf_snapshot *snap;
-	struct gai_addr *addrs;
+	struct gai_addr *addrs;         /* addrs_inline or malloc'd */
 	size_t naddrs, cap;
-	char *canon;                    /* from hosts/DNS, else NULL */
+	const char *canon;              /* from hosts/DNS, else NULL; points
+					 * into snap or dns, which the request
+					 * holds until it is cleaned up */
 	struct dns_lookup *dns;         /* non-NULL while DNS runs */
 	unsigned dns_want;              /* DNS_WANT_* mask sent */
 	int eai;                        /* error decided so far, 0 if none */
+	/* gai_req_start initialises every field above, one by one (a new
+	 * one must be added there), and nothing below: only the first nservs
+	 * and naddrs entries are ever read. */
+	struct gai_serv servs[GAI_MAX_SERV];
+	struct gai_addr addrs_inline[GAI_INLINE_ADDRS];
 };
 
 /* Returns 0 when the request needs no more I/O or DNS started (req->dns set),

@@ -36,7 +36,12 @@ static void finish(struct rfcres_req *q)
 int gai_async_begin(struct rfcres_req *q, const char *node,
 		    const char *service, const struct addrinfo *hints)
 {
-	memset(q, 0, sizeof *q);
+	/* q->g is initialised by gai_req_start (not all of it: the inline
+	 * address array is only read as far as it is written) */
+	memset(&q->tctx, 0, sizeof q->tctx);
+	q->running = q->done = false;
+	q->eai = 0;
+	q->res = NULL;
 	trace_lookup_open(&q->tctx);
 	trace_lookup_enter(&q->tctx);
 	int rc = gai_req_start(&q->g, node, service, hints);

@@ -158,11 +158,12 @@ static int lookup_serv(int port, int flags, char *serv, socklen_t servlen)
 {
 	char buf[32];
 	if (!(flags & NI_NUMERICSERV)) {
-		struct conf_snapshot *snap = conf_acquire();
+		struct conf_services_ref sv;
+		conf_services_acquire(&sv);
 		const char *name = conf_service_name(
-			snap->services, port, (flags & NI_DGRAM) ? "udp" : "tcp");
+			sv.services, port, (flags & NI_DGRAM) ? "udp" : "tcp");
 		int rc = name ? copy_out(serv, servlen, name) : -1;
-		conf_release(snap);
+		conf_services_release(&sv);
 		if (rc >= 0 || rc == EAI_OVERFLOW)
 			return rc;
 	}

@@ -10,28 +10,46 @@
 
 #include "core/sys.h"
 
+/* ASCII digit classes without the locale tables (every getaddrinfo call
+ * starts here, so the per-character function calls of <ctype.h> show). */
+static bool dec_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hex_value(char c)
+{
+	if (dec_digit(c))
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* One part of an inet_aton address: C-style base prefix, as strtoul(s, 0). */
 static bool aton_part(const char **sp, uint64_t *val)
 {
 	const char *s = *sp;
 	unsigned base = 10;
 	uint64_t v = 0;
-	if (!isdigit((unsigned char)*s))
+	if (!dec_digit(*s))
 		return false;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;
 		s += 2;
-		if (!isxdigit((unsigned char)*s))
+		if (hex_value(*s) < 0)
 			return false; /* glibc rejects a bare "0x" */
 	} else if (s[0] == '0') {
 		base = 8;
 	}
 	for (;; s++) {
 		unsigned d;
-		if (*s >= '0' && *s <= '9')
+		if (dec_digit(*s))
 			d = (unsigned)(*s - '0');
-		else if (base == 16 && isxdigit((unsigned char)*s))
-			d = (unsigned)(tolower((unsigned char)*s) - 'a' + 10);
+		else if (base == 16 && hex_value(*s) >= 0)
+			d = (unsigned)hex_value(*s);
 		else
 			break;
 		if (d >= base)
@@ -45,8 +63,33 @@ static bool aton_part(const char **sp, uint64_t *val)
 	return true;
 }
 
+/* The common spelling: four decimal parts 0..255 without leading zeros
+ * (what inet_ntop prints).  Returns false for anything else, which the
+ * general inet_aton rules below then decide (octal "010", hex, fewer
+ * parts, out of range). */
+static bool dotted_quad(const char *s, unsigned char out[4])
+{
+	for (int i = 0; i < 4; i++) {
+		if (!dec_digit(s[0]) || (s[0] == '0' && dec_digit(s[1])))
+			return false;
+		unsigned v = (unsigned)(*s++ - '0');
+		if (dec_digit(*s)) {
+			v = v * 10 + (unsigned)(*s++ - '0');
+			if (dec_digit(*s))
+				v = v * 10 + (unsigned)(*s++ - '0');
+		}
+		if (v > 255 || *s != (i < 3 ? '.' : '\0'))
+			return false;
+		out[i] = (unsigned char)v;
+		s++;
+	}
+	return true;
+}
+
 bool gai_inet_aton_exact(const char *s, unsigned char out[4])
 {
+	if (dotted_quad(s, out))
+		return true;
 	uint64_t parts[4];
 	unsigned n = 0;
 	for (;;) {

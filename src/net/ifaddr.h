@@ -52,6 +52,35 @@ struct ifaddr_inv *ifaddr_from_entries(const struct ifaddr_entry *v, size_t n);
 const struct ifaddr_entry *ifaddr_find(const struct ifaddr_inv *inv, int family,
 				       const void *addr);
 
+/* Netlink request/response exchanges of other modules (the batched
+ * RTM_GETROUTE source probe, select/sort.c) on the change-monitor socket,
+ * which every ifaddr_acquire() validates anyway: no socket, bind or check
+ * of their own.  fn(fd, portid, notified, arg) is called with the inventory
+ * lock held, on the non-blocking socket bound to portid; it must not wait,
+ * trace or call back into this module, and must set *notified when it read
+ * anything but answers to its own requests (an address or link
+ * notification, an overrun): the next acquire then rebuilds.  inv must be
+ * the inventory this thread's ifaddr_acquire() returned; if it is no
+ * longer current (an acquire since rebuilt it), or there is no monitor,
+ * fn is not called and -ENOTCONN is returned.  Otherwise fn's result. */
+typedef int (*ifaddr_nl_fn)(int fd, uint32_t portid, bool *notified,
+			    void *arg);
+int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,
+			    void *arg);
+
+/* ifaddr_acquire() and an exchange in one: when the monitor is healthy and
+ * nothing forces a rebuild, fn runs in place of the acquire's own read of
+ * the monitor (one system call fewer), and a notification it reports makes
+ * this very acquire rebuild.  For that fn returns 0 only when it read the
+ * socket until its last answer arrived or it was empty (the kernel queues
+ * answers behind every earlier notification); any other result makes the
+ * acquire read the monitor itself as usual.  After a rebuild fn runs on
+ * the new monitor.  *fn_rc gets fn's result, or -ENOTCONN when it could not
+ * run on the monitor at all (no netlink: the caller asks the kernel its own
+ * way).  The inventory is returned as by ifaddr_acquire. */
+struct ifaddr_inv *ifaddr_acquire_exchange(ifaddr_nl_fn fn, void *arg,
+					   int *fn_rc);
+
 /* How many inventories were built (netlink dumps or getifaddrs calls) since
  * the process started: lets tests check that an unchanged host is served
  * from the cache. */

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <net/if_arp.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,13 +311,24 @@ void sort_destinations(struct sort_item *items, size_t n,
 	if (n < 2) {
 		return;
 	}
-	struct sort_key *keys = NULL;
-	size_t *idx = NULL;
-	struct sort_item *out = NULL;
-	if (n <= SIZE_MAX / (sizeof *keys + 2 * sizeof *idx + sizeof *out)) {
-		keys = malloc(n * sizeof *keys);
-		idx = malloc(2 * n * sizeof *idx);
-		out = malloc(n * sizeof *out);
+	/* Small lists (every typical answer) sort in stack arrays: no
+	 * allocation per lookup. */
+	struct sort_key keys_stack[SORT_STACK_N];
+	size_t idx_stack[2 * SORT_STACK_N];
+	struct sort_item out_stack[SORT_STACK_N];
+	struct sort_key *keys = keys_stack;
+	size_t *idx = idx_stack;
+	struct sort_item *out = out_stack;
+	if (n > SORT_STACK_N) {
+		keys = NULL;
+		idx = NULL;
+		out = NULL;
+		if (n <= SIZE_MAX / (sizeof *keys + 2 * sizeof *idx +
+				     sizeof *out)) {
+			keys = malloc(n * sizeof *keys);
+			idx = malloc(2 * n * sizeof *idx);
+			out = malloc(n * sizeof *out);
+		}
 	}
 	if (!keys || !idx || !out) {
 		insertion_sort(items, n, p, mode);
@@ -330,9 +342,11 @@ void sort_destinations(struct sort_item *items, size_t n,
 			out[i] = items[idx[i]];
 		memcpy(items, out, n * sizeof *items);
 	}
-	free(keys);
-	free(idx);
-	free(out);
+	if (keys != keys_stack) {
+		free(keys);
+		free(idx);
+		free(out);
+	}
 	if (why)
 		fill_why(items, n, p, mode, why);
 }
@@ -608,13 +622,22 @@ bool sort_select_source(const struct in6_addr *dst, uint32_t dst_scope_id,
 
 /* ---- source probe through the kernel ------------------------------------- */
 
+enum probe_via {
+	VIA_NONE,     /* not answered (yet) */
+	VIA_NETLINK,  /* RTM_GETROUTE RTA_PREFSRC, or a final route error */
+	VIA_UDP,      /* connect + getsockname */
+	VIA_LOOPBACK, /* the inventory's loopback address, no kernel query */
+	VIA_SKIP,     /* not needed: the order cannot depend on it */
+};
+
 struct probe {
 	struct in6_addr dst;
 	uint32_t scope_id;
 	bool done;   /* answered (with or without a source) */
+	bool lo;     /* loopback: answered from the inventory afterwards */
 	bool nl_answered;
 	bool has;
-	bool via_nl;
+	unsigned char via; /* enum probe_via */
 	struct in6_addr src;
 };
 
@@ -669,6 +692,42 @@ static size_t dedupe(const struct sort_item *items, size_t n, size_t *ord,
 	return nu;
 }
 
+/* Loopback destinations need no kernel query: the kernel answers them from
+ * its local table with the loopback address of the family (for 127/8 the
+ * primary 127.x address of the loopback subnet, for ::1 itself), and only
+ * if that address exists -- ::1 disappears with IPv6 disabled or lo down.
+ * So: the inventory's loopback address of the family, else unreachable
+ * (rule 1).  Which 127/8 address it is cannot matter for the order: RFC
+ * 6724 section 3.2 gives 127/8 link-local scope on both sides (rule 2
+ * matches), label 4 (rule 5 matches), and rule 9 is capped at the
+ * source's /8.  Returns false when inv cannot tell (no inventory). */
+static bool loopback_source(const struct ifaddr_inv *inv, struct probe *pr)
+{
+	if (!inv)
+		return false;
+	bool v4 = is_v4(&pr->dst);
+	static const unsigned char lo6[16] = { [15] = 1 };
+	const struct ifaddr_entry *best = NULL;
+	for (size_t i = 0; i < inv->n; i++) {
+		const struct ifaddr_entry *e = &inv->v[i];
+		if (e->family != (v4 ? AF_INET : AF_INET6) ||
+		    (e->flags & (IFADDR_F_TENTATIVE | IFADDR_F_DADFAILED)))
+			continue;
+		if (v4 ? e->addr[0] != 127 : memcmp(e->addr, lo6, 16) != 0)
+			continue;
+		if (!best || (v4 && memcmp(e->addr, &pr->dst.s6_addr[12],
+					   4) == 0))
+			best = e;
+	}
+	pr->done = true;
+	pr->via = VIA_LOOPBACK;
+	if (best) {
+		entry_addr(best, &pr->src);
+		pr->has = true;
+	}
+	return true;
+}
+
 /* UDP: connect() picks the route and source without sending anything. */
 struct udp_probe {
 	int fd[2];          /* [0] AF_INET, [1] AF_INET6 */
@@ -681,6 +740,7 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
 	bool v4 = is_v4(&pr->dst);
 	int f = v4 ? 0 : 1;
 	pr->done = true;
+	pr->via = VIA_UDP;
 	if (needs_zone(&pr->dst) && pr->scope_id == 0)
 		return; /* connect() would say EINVAL */
 	if (up->fd[f] < 0) {
@@ -742,14 +802,34 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
 }
 
 #ifdef SORT_HAVE_NETLINK
-#define NL_BATCH 32
-#define NL_RX_SIZE 8192
+#define NL_BATCH 32             /* requests per sendmsg */
+#define NL_SLOTS 16             /* replies per recvmmsg, on the stack */
+#define NL_SLOTS_MAX (NL_BATCH + 4) /* with a heap buffer (many answers) */
+#define NL_SLOT 512             /* one reply: route answers are 100-200 B */
+#define NL_WAIT_NS 200000000ull /* own socket only: see nl_collect */
 
 struct nl_req {
 	struct nlmsghdr nh;
 	struct rtmsg rt;
 	unsigned char attrs[RTA_SPACE(16) + RTA_SPACE(4)];
 };
+
+/* One exchange: probes u[0..nu) not yet done; request for u[i] carries
+ * sequence number seq0 + i + 1. */
+struct nl_ctx {
+	struct probe *u;
+	size_t nu;
+	uint32_t seq0;
+	bool lent;          /* the inventory's monitor socket (see nl_collect) */
+	uint64_t deadline;  /* own socket: how long replies may take */
+	unsigned char (*rx)[NL_SLOT]; /* nslots receive buffers */
+	unsigned nslots;
+};
+
+/* Distinct sequence ranges for successive exchanges on the long-lived
+ * monitor socket, so a reply left over from an earlier exchange (one that
+ * gave up early) can never answer a later one. */
+static atomic_uint nl_seq;
 
 static size_t nl_put_attr(unsigned char *at, unsigned short type,
 			  const void *data, size_t len)
@@ -799,7 +879,7 @@ static bool nl_take(const struct nlmsghdr *nh, struct probe *pr)
 		const struct nlmsgerr *er = NLMSG_DATA(nh);
 		if (er->error < 0 && nl_final_error(-er->error)) {
 			pr->done = true;
-			pr->via_nl = true;
+			pr->via = VIA_NETLINK;
 		}
 		return true;
 	}
@@ -835,86 +915,163 @@ static bool nl_take(const struct nlmsghdr *nh, struct probe *pr)
 		pr->has = !IN6_IS_ADDR_UNSPECIFIED(&pr->src);
 	}
 	pr->done = pr->has;
-	pr->via_nl = pr->has;
+	if (pr->has)
+		pr->via = VIA_NETLINK;
 	return true;
 }
 
-/* Reads replies for probes [first, first + cnt) (sequence = index + 1)
- * until all arrived; rtnetlink answers inside sendmsg(), so a short wait
- * only covers unusual kernels.  Returns false on overrun or error. */
-static bool nl_collect(int fd, struct probe *u, size_t first, size_t cnt,
-		       size_t expect, unsigned char *rx)
+/* An answer to a request (ours or an earlier exchange's), as opposed to
+ * what a monitor socket also receives: address and link notifications. */
+static bool nl_is_answer(const struct nlmsghdr *nh, uint32_t portid)
 {
+	return (nh->nlmsg_type == RTM_NEWROUTE ||
+		nh->nlmsg_type == NLMSG_ERROR) &&
+	       (portid == 0 || nh->nlmsg_pid == portid);
+}
+
+/* The messages of one datagram; returns how many probes it answered. */
+static size_t nl_datagram(struct nl_ctx *c, const unsigned char *rx,
+			  size_t len, bool trunc, size_t first, size_t cnt,
+			  uint32_t portid, bool *notified)
+{
+	size_t answered = 0, off = 0;
+	if (trunc) {
+		/* Cut: unreadable.  One of our answers (its destination goes
+		 * to the UDP probe), or a notification that must not be
+		 * lost (a big RTM_NEWLINK). */
+		if (len < sizeof(struct nlmsghdr) ||
+		    !nl_is_answer((const void *)rx, portid))
+			*notified = true;
+		return 0;
+	}
+	/* NLMSG_OK by hand: the macro mixes signedness */
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		const struct nlmsghdr *nh = (const void *)(rx + off);
+		if (nh->nlmsg_len < sizeof *nh || nh->nlmsg_len > len - off) {
+			*notified = true; /* malformed: assume a change */
+			break;
+		}
+		off += NLMSG_ALIGN(nh->nlmsg_len);
+		if (off > len)
+			off = len; /* last message unpadded */
+		if (!nl_is_answer(nh, portid)) {
+			*notified = true;
+			continue;
+		}
+		uint32_t rel = nh->nlmsg_seq - c->seq0 - 1u;
+		if (rel < first || rel - first >= cnt)
+			continue; /* another exchange's, or not ours */
+		struct probe *pr = &c->u[rel];
+		if (pr->nl_answered)
+			continue;
+		if (nl_take(nh, pr)) {
+			pr->nl_answered = true;
+			answered++;
+		}
+	}
+	return answered;
+}
+
+/* Reads the answers to probes [first, first + cnt), expect of which were
+ * asked, into c->nslots datagrams per recvmmsg.  The kernel answers
+ * RTM_GETROUTE inside sendmsg() (rtnetlink runs in the sender's context),
+ * so everything is normally queued already and one recvmmsg takes it; the
+ * loop covers a batch larger than the slots and, on our own socket only,
+ * an unusual kernel that answers later (poll, bounded by c->deadline).  On
+ * the lent monitor socket we never wait -- the inventory lock is held --
+ * and an EAGAIN leaves the rest to the UDP probe.  Stops on overrun or
+ * error (the rest falls back too).  Returns true when it read until every
+ * answer was in or the socket was empty: then it has also read everything
+ * queued before the requests (see ifaddr_acquire_exchange). */
+static bool nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
+		       size_t cnt, size_t expect, bool *notified)
+{
+	unsigned char (*rx)[NL_SLOT] = c->rx;
+	struct sockaddr_nl from[NL_SLOTS_MAX];
+	struct iovec iov[NL_SLOTS_MAX];
+	struct mmsghdr mv[NL_SLOTS_MAX];
 	size_t outstanding = expect;
-	bool waited = false;
-	unsigned guard = 0;
-	while (outstanding > 0 && guard++ < 4 * cnt + 8) {
-		struct sockaddr_nl from;
-		struct iovec iov = { rx, NL_RX_SIZE };
-		struct msghdr msg = { .msg_name = &from,
-				      .msg_namelen = sizeof from,
-				      .msg_iov = &iov,
-				      .msg_iovlen = 1 };
-		ssize_t r = rfcres_sys.recvmsg(fd, &msg, MSG_DONTWAIT);
+	for (unsigned guard = 0; outstanding > 0 && guard < 2 * cnt + 8;
+	     guard++) {
+		/* Room for what is outstanding, and for a few notifications
+		 * queued ahead of it on the monitor socket. */
+		unsigned nslots = outstanding + 2 < c->nslots
+					  ? (unsigned)outstanding + 2
+					  : c->nslots;
+		for (unsigned k = 0; k < nslots; k++) {
+			iov[k] = (struct iovec){ rx[k], NL_SLOT };
+			memset(&mv[k], 0, sizeof mv[k]);
+			mv[k].msg_hdr.msg_name = &from[k];
+			mv[k].msg_hdr.msg_namelen = sizeof from[k];
+			mv[k].msg_hdr.msg_iov = &iov[k];
+			mv[k].msg_hdr.msg_iovlen = 1;
+		}
+		int r = sys_recvmmsg(fd, mv, nslots, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == ENOBUFS && c->lent) {
+				/* The monitor overflowed with notifications:
+				 * lost changes (rebuild); our answers may
+				 * still be queued behind. */
+				*notified = true;
+				continue;
+			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				return false; /* ENOBUFS: replies lost */
-			if (waited)
-				return false;
+				return false; /* ENOBUFS: answers lost */
+			uint64_t now = sys_now_ns();
+			if (c->lent || now >= c->deadline)
+				return true; /* empty */
 			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			rfcres_sys.poll(&pfd, 1, 200);
-			waited = true;
+			rfcres_sys.poll(&pfd, 1,
+					(int)((c->deadline - now) / 1000000u) + 1);
 			continue;
 		}
-		if (msg.msg_namelen < sizeof from || from.nl_pid != 0 ||
-		    (msg.msg_flags & MSG_TRUNC))
-			continue;
-		/* NLMSG_OK by hand: the macro mixes signedness */
-		size_t left = (size_t)r, off = 0;
-		while (left - off >= sizeof(struct nlmsghdr)) {
-			const struct nlmsghdr *nh = (const void *)(rx + off);
-			if (nh->nlmsg_len < sizeof *nh ||
-			    nh->nlmsg_len > left - off)
-				break;
-			off += NLMSG_ALIGN(nh->nlmsg_len);
-			if (off > left)
-				off = left; /* last message unpadded */
-			uint32_t s = nh->nlmsg_seq;
-			if (s <= first || s > first + cnt || u[s - 1].nl_answered)
+		for (int k = 0; k < r; k++) {
+			const struct msghdr *h = &mv[k].msg_hdr;
+			if (h->msg_namelen < sizeof from[k] ||
+			    from[k].nl_pid != 0) {
+				/* not the kernel: not an answer */
+				if (c->lent)
+					*notified = true;
 				continue;
-			if (nl_take(nh, &u[s - 1])) {
-				u[s - 1].nl_answered = true;
-				outstanding--;
 			}
+			size_t got = nl_datagram(
+				c, rx[k], mv[k].msg_len > NL_SLOT ? NL_SLOT
+								  : mv[k].msg_len,
+				(h->msg_flags & MSG_TRUNC) != 0, first, cnt,
+				c->lent ? portid : 0, notified);
+			outstanding -= got < outstanding ? got : outstanding;
 		}
 	}
 	return outstanding == 0;
 }
 
-/* Batched RTM_GETROUTE: one sendmsg per NL_BATCH destinations.  Returns
- * false when netlink is unusable (the UDP probe then does everything). */
-static bool nl_probe(struct probe *u, size_t nu)
+/* Batched RTM_GETROUTE on fd: one sendmsg per NL_BATCH destinations, their
+ * answers by recvmmsg.  Returns 0 when the last batch read all its answers
+ * (or found the socket empty), 1 when it stopped early or asked nothing,
+ * -errno when netlink is unusable (the UDP probe then does everything not
+ * done).  An ifaddr_nl_fn. */
+static int nl_exchange(int fd, uint32_t portid, bool *notified, void *arg)
 {
-	int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
-				   NETLINK_ROUTE);
-	if (fd < 0)
-		return false;
-	struct nl_req *reqs = malloc(NL_BATCH * sizeof *reqs);
-	unsigned char *rx = malloc(NL_RX_SIZE);
-	bool ok = reqs && rx;
-	for (size_t first = 0; ok && first < nu; first += NL_BATCH) {
-		size_t cnt = nu - first < NL_BATCH ? nu - first : NL_BATCH;
-		struct iovec iov[NL_BATCH];
+	struct nl_ctx *c = arg;
+	struct nl_req reqs[NL_BATCH];
+	struct iovec iov[NL_BATCH];
+	bool drained = false;
+	for (size_t first = 0; first < c->nu; first += NL_BATCH) {
+		size_t cnt = c->nu - first < NL_BATCH ? c->nu - first
+						       : NL_BATCH;
 		size_t niov = 0;
 		for (size_t i = 0; i < cnt; i++) {
-			struct probe *pr = &u[first + i];
+			struct probe *pr = &c->u[first + i];
+			if (pr->done || pr->lo)
+				continue; /* answered, or from the inventory */
 			if (needs_zone(&pr->dst) && pr->scope_id == 0) {
 				pr->done = true; /* connect() says EINVAL */
 				continue;
 			}
-			nl_build(&reqs[niov], pr, (uint32_t)(first + i + 1));
+			nl_build(&reqs[niov], pr,
+				 c->seq0 + (uint32_t)(first + i) + 1u);
 			iov[niov].iov_base = &reqs[niov];
 			iov[niov].iov_len = reqs[niov].nh.nlmsg_len;
 			niov++;
@@ -930,24 +1087,71 @@ static bool nl_probe(struct probe *u, size_t nu)
 		do
 			s = rfcres_sys.sendmsg(fd, &msg, 0);
 		while (s < 0 && errno == EINTR);
-		if (s < 0) {
-			ok = false;
-			break;
-		}
-		/* some replies lost: the rest fall back, keep going */
-		nl_collect(fd, u, first, cnt, niov, rx);
+		if (s < 0)
+			return errno ? -errno : -EIO;
+		/* some answers lost: they fall back, keep going */
+		drained = nl_collect(fd, portid, c, first, cnt, niov, notified);
 	}
-	free(reqs);
-	free(rx);
-	rfcres_sys.close(fd);
-	return ok;
+	return drained ? 0 : 1;
+}
+
+/* The exchange on the inventory's monitor socket (no socket of our own, no
+ * validation of our own): with live, inside the acquire of the inventory,
+ * whose change check it then stands in for; else if inv is the live
+ * inventory.  Otherwise on a socket of our own -- only worth it for two or
+ * more requests: for one, connect + getsockname costs as much as socket +
+ * sendmsg + recvmmsg + close. */
+static void nl_probe(struct probe *u, size_t nu, size_t pending,
+		     const struct ifaddr_inv *inv, struct ifaddr_inv **live)
+{
+	/* Answers land in 512-byte slots: 16 on the stack cover a typical
+	 * answer in one recvmmsg; for more, a whole batch's worth from the
+	 * heap (one recvmmsg per 32 destinations instead of two). */
+	unsigned char stack_rx[NL_SLOTS][NL_SLOT];
+	struct nl_ctx c = {
+		.u = u,
+		.nu = nu,
+		.seq0 = atomic_fetch_add(&nl_seq, (unsigned)nu),
+		.lent = true,
+		.rx = stack_rx,
+		.nslots = NL_SLOTS,
+	};
+	if (pending > NL_SLOTS) {
+		unsigned char(*big)[NL_SLOT] = malloc(NL_SLOTS_MAX * NL_SLOT);
+		if (big) {
+			c.rx = big;
+			c.nslots = NL_SLOTS_MAX;
+		}
+	}
+	int rc;
+	if (live)
+		*live = ifaddr_acquire_exchange(nl_exchange, &c, &rc);
+	else
+		rc = ifaddr_netlink_exchange(inv, nl_exchange, &c);
+	if (rc == -ENOTCONN && pending >= 2) {
+		int fd = rfcres_sys.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
+					   NETLINK_ROUTE);
+		if (fd >= 0) {
+			bool ignored = false;
+			c.lent = false;
+			c.deadline = sys_now_ns() + NL_WAIT_NS;
+			nl_exchange(fd, 0, &ignored, &c);
+			rfcres_sys.close(fd);
+		}
+	}
+	if (c.rx != stack_rx)
+		free(c.rx);
 }
 #else
-static bool nl_probe(struct probe *u, size_t nu)
+static void nl_probe(struct probe *u, size_t nu, size_t pending,
+		     const struct ifaddr_inv *inv, struct ifaddr_inv **live)
 {
 	(void)u;
 	(void)nu;
-	return false;
+	(void)pending;
+	(void)inv;
+	if (live)
+		*live = ifaddr_acquire();
 }
 #endif
 
@@ -955,16 +1159,23 @@ static bool nl_probe(struct probe *u, size_t nu)
  * ("sort.source dst= src= plen= flags="). */
 static void trace_probe(const struct sort_item *it, const struct probe *pr)
 {
+	static const char *const via[] = { "none", "netlink", "udp",
+					   "loopback", "skipped" };
 	char d[SORT_ADDRSTRLEN], s[SORT_ADDRSTRLEN];
 	TRACE(RFCRES_TRACE_SORT, "sort.probe", "dst=%s src=%s via=%s",
 	      sort_addr_str(&pr->dst, pr->scope_id, d, sizeof d),
 	      it->has_src ? sort_addr_str(&it->src, 0, s, sizeof s) : "none",
-	      pr->via_nl ? "netlink" : "udp");
+	      via[pr->via < 5 ? pr->via : 0]);
 }
 
-int sort_probe_sources(struct sort_item *items, size_t n,
-		       const struct ifaddr_inv *inv)
+
+/* sort_probe_sources, or with live != NULL sort_probe_live: the inventory
+ * is then acquired here (inv is ignored) and returned in *live. */
+static int probe_sources(struct sort_item *items, size_t n,
+			 const struct ifaddr_inv *inv, struct ifaddr_inv **live)
 {
+	if (live)
+		*live = NULL;
 	for (size_t i = 0; i < n; i++) {
 		items[i].has_src = false;
 		memset(&items[i].src, 0, sizeof items[i].src);
@@ -973,28 +1184,55 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 	}
 	if (n == 0)
 		return 0;
-	if (n > SIZE_MAX / (3 * sizeof(size_t) + sizeof(struct probe)))
-		return -ENOMEM;
-	size_t *ord = malloc(3 * n * sizeof *ord);
-	struct probe *u = malloc(n * sizeof *u);
-	if (!ord || !u) {
-		free(ord);
-		free(u);
-		return -ENOMEM;
+	size_t ord_stack[3 * SORT_STACK_N];
+	struct probe u_stack[SORT_STACK_N];
+	size_t *ord = ord_stack;
+	struct probe *u = u_stack;
+	if (n > SORT_STACK_N) {
+		if (n > SIZE_MAX / (3 * sizeof(size_t) + sizeof(struct probe)))
+			return -ENOMEM;
+		ord = malloc(3 * n * sizeof *ord);
+		u = malloc(n * sizeof *u);
+		if (!ord || !u) {
+			free(ord);
+			free(u);
+			return -ENOMEM;
+		}
 	}
 	size_t *grp = ord + 2 * n;
 	size_t nu = dedupe(items, n, ord, ord + n, grp, u);
-
-	/* One distinct destination: connect + getsockname is as cheap. */
-	if (nu >= 2)
-		nl_probe(u, nu);
 	struct udp_probe up = { .fd = { -1, -1 } };
-	for (size_t i = 0; i < nu; i++)
-		if (!u[i].done)
-			udp_probe_one(&up, &u[i]);
-	for (int f = 0; f < 2; f++)
-		if (up.fd[f] >= 0)
-			rfcres_sys.close(up.fd[f]);
+
+	if (nu == 1) {
+		/* Copies of one destination: the sort keeps their order
+		 * whatever the source is (every rule ties), so nothing is
+		 * asked (not even the inventory). */
+		u[0].done = true;
+		u[0].via = VIA_SKIP;
+	} else {
+		/* Loopback destinations are answered from the inventory once
+		 * it is there; the others go to the kernel. */
+		size_t pending = 0;
+		for (size_t i = 0; i < nu; i++) {
+			u[i].lo = is_loopback(&u[i].dst) && (live || inv);
+			pending += !u[i].lo;
+		}
+		if (pending > 0)
+			nl_probe(u, nu, pending, inv, live);
+		else if (live)
+			*live = ifaddr_acquire();
+		if (live)
+			inv = *live;
+		for (size_t i = 0; i < nu; i++)
+			if (u[i].lo && !loopback_source(inv, &u[i]))
+				u[i].lo = false; /* no inventory after all */
+		for (size_t i = 0; i < nu; i++)
+			if (!u[i].done)
+				udp_probe_one(&up, &u[i]);
+		for (int f = 0; f < 2; f++)
+			if (up.fd[f] >= 0)
+				rfcres_sys.close(up.fd[f]);
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		const struct probe *pr = &u[grp[i]];
@@ -1011,7 +1249,21 @@ int sort_probe_sources(struct sort_item *items, size_t n,
 			if (i == 0 || grp[ord[i]] != grp[ord[i - 1]])
 				trace_probe(&items[ord[i]], &u[grp[ord[i]]]);
 	}
-	free(ord);
-	free(u);
+	if (ord != ord_stack) {
+		free(ord);
+		free(u);
+	}
 	return up.err;
+}
+
+int sort_probe_sources(struct sort_item *items, size_t n,
+		       const struct ifaddr_inv *inv)
+{
+	return probe_sources(items, n, inv, NULL);
+}
+
+int sort_probe_live(struct sort_item *items, size_t n,
+		    struct ifaddr_inv **inv)
+{
+	return probe_sources(items, n, NULL, inv);
 }

@@ -44,6 +44,10 @@ struct sort_item {
 typedef unsigned char sort_rule;
 #define SORT_RULE_KEPT 10
 
+/* Lists up to this long are sorted and probed in stack arrays (no
+ * allocation); longer ones allocate their working memory. */
+#define SORT_STACK_N 16
+
 /* Sorts items in place, stably.  If why is not NULL it receives n-1 rules:
  * why[i] decided items[i] before items[i+1]. */
 void sort_destinations(struct sort_item *items, size_t n,
@@ -66,6 +70,14 @@ void sort_destinations(struct sort_item *items, size_t n,
  * per distinct destination when tracing is on. */
 int sort_probe_sources(struct sort_item *items, size_t n,
 		       const struct ifaddr_inv *inv);
+
+/* sort_probe_sources against the live inventory, which it acquires itself
+ * and returns in *inv (NULL if there is none; release it with
+ * ifaddr_release): the route queries then ride on the inventory's change
+ * monitor and also serve as its change check (ifaddr_acquire_exchange),
+ * one system call fewer than acquiring and probing apart.  With a single
+ * distinct destination nothing is asked and *inv stays NULL. */
+int sort_probe_live(struct sort_item *items, size_t n, struct ifaddr_inv **inv);
 
 /* Source attributes of an inventory entry (pure): src_plen from e->plen,
  * src_flags from IFADDR_F_* and tunnel link types.  e == NULL (source not

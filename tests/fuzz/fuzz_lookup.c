@@ -2,8 +2,9 @@
  * A whole lookup (dns_lookup_run: search list, servers, attempts, UDP, TC
  * -> TCP) driven by fuzzed replies through the injected transport.
  *
- * rfcres_sys's socket/connect/send/sendmsg/recvfrom/recvmsg/poll/close/
- * getsockopt/clock_gettime/getrandom are replaced by an in-memory network
+ * rfcres_sys's socket/connect/send/sendmsg/sendmmsg/recvfrom/recvmsg/
+ * recvmmsg/poll/close/getsockopt/clock_gettime/getrandom are replaced by an
+ * in-memory network
  * with a fake clock, so a run is deterministic and never waits.
  *
  * Input format (tests/fuzz/gen_corpus.py writes it):
@@ -562,6 +563,41 @@ static ssize_t fk_recvmsg(int fd, struct msghdr *msg, int flags)
 	return n;
 }
 
+/* Batched forms over the single ones: as the kernel, a receive batch
+ * stops at the first datagram that is not there (returning what it got),
+ * an error is reported only when nothing was received. */
+static int fk_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+		       struct timespec *t)
+{
+	(void)t;
+	unsigned k = 0;
+	for (; k < n; k++) {
+		ssize_t r = fk_recvmsg(fd, &v[k].msg_hdr, flags);
+		if (r < 0) {
+			if (k == 0)
+				return -1;
+			break;
+		}
+		v[k].msg_len = (unsigned)r;
+	}
+	return (int)k;
+}
+
+static int fk_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
+{
+	unsigned k = 0;
+	for (; k < n; k++) {
+		ssize_t r = fk_sendmsg(fd, &v[k].msg_hdr, flags);
+		if (r < 0) {
+			if (k == 0)
+				return -1;
+			break;
+		}
+		v[k].msg_len = (unsigned)r;
+	}
+	return (int)k;
+}
+
 static short readiness(struct fk_sock *k)
 {
 	short r = 0;
@@ -635,6 +671,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	rfcres_sys.sendmsg = fk_sendmsg;
 	rfcres_sys.recvfrom = fk_recvfrom;
 	rfcres_sys.recvmsg = fk_recvmsg;
+	rfcres_sys.recvmmsg = fk_recvmmsg;
+	rfcres_sys.sendmmsg = fk_sendmmsg;
 	rfcres_sys.poll = fk_poll;
 	rfcres_sys.clock_gettime = fk_clock_gettime;
 	return 0;
@@ -671,6 +709,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	memset(&fk, 0, sizeof fk);
+	sys_random_flush(); /* query IDs from fuzz_getrandom, as in a lone run */
 	fk.in = data + 2;
 	fk.inlen = size - 2;
 	fk.now = FK_T0;

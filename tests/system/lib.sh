@@ -76,9 +76,28 @@ sys_cleanup() {
 	return 0
 }
 
+# The sanitizer runtime a sanitizer build of librfcres needs preloaded
+# before it (the probe program is not built with it), from the compiler
+# that built the library; ctest passes RFCRES_SANITIZE (the asan preset).
+sys_sanitizer_runtime() {
+	case ${RFCRES_SANITIZE:-} in *address*) ;; *) return 1 ;; esac
+	local cc rt
+	cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$SYS_BUILD/CMakeCache.txt" 2>/dev/null)
+	[ -n "$cc" ] || return 1
+	for rt in "libclang_rt.asan-$(uname -m).so" libasan.so; do
+		rt=$("$cc" -print-file-name="$rt" 2>/dev/null) || continue
+		case $rt in /*) [ -f "$rt" ] && { echo "$rt"; return 0; } ;; esac
+	done
+	return 1
+}
+
 sys_inner_setup() {
 	PROBE=$SYS_T/gaiprobe RFCRES_SO=$SYS_BUILD/librfcres.so
 	SYS_PRELOAD=${RFCRES_SYS_PRELOAD:-$RFCRES_SO}
+	local rt
+	if [ -z "${RFCRES_SYS_PRELOAD:-}" ] && rt=$(sys_sanitizer_runtime); then
+		SYS_PRELOAD=$rt:$RFCRES_SO
+	fi
 	FAKEDNS=$SYS_BUILD/tests/rfcres-fakedns
 	trap 'sys_cleanup' EXIT
 	trap 'exit 143' TERM INT

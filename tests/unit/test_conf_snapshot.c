@@ -156,21 +156,38 @@ static void test_first_and_unchanged(void **state)
 	assert_int_equal(s1->resolv->nns, 1);
 	assert_int_equal(ns_last_octet(s1, 0), 2);
 	assert_int_equal(s1->policy->rule9, CONF_RULE9_NONE);
-	assert_int_equal(conf_service_port(s1->services, "http", "tcp"), 80);
 	assert_int_equal(conf_hosts_by_name(s1->hosts, "one.example",
 					    AF_UNSPEC, NULL, 0), 1);
 	assert_true(s1->id_resolv.present);
-	assert_int_equal(nloads, 4);
+	/* the snapshot does not read the services file */
+	assert_int_equal(nloads, 3);
 	assert_string_equal(load_reason[0], "first");
 	conf_stats(&b);
-	for (int f = 0; f < CONF_NFILES; f++)
+	for (int f = 0; f < CONF_NSNAPFILES; f++)
 		assert_int_equal(b.parses[f], a.parses[f] + 1);
+	assert_int_equal(b.parses[CONF_FILE_SERVICES],
+			 a.parses[CONF_FILE_SERVICES]);
+	/* ... until a service name is looked up */
+	struct conf_services_ref sv;
+	conf_services_acquire(&sv);
+	assert_int_equal(conf_service_port(sv.services, "http", "tcp"), 80);
+	assert_true(sv.id.present);
+	conf_services_release(&sv);
+	assert_int_equal(nloads, 4);
+	assert_string_equal(load_reason[3], "first");
+	conf_stats(&b);
+	assert_int_equal(b.parses[CONF_FILE_SERVICES],
+			 a.parses[CONF_FILE_SERVICES] + 1);
 
 	/* nothing changed: same snapshot, nothing parsed */
 	for (int i = 0; i < 100; i++) {
 		struct conf_snapshot *s2 = conf_acquire();
 		assert_ptr_equal(s2, s1);
 		conf_release(s2);
+		conf_services_acquire(&sv);
+		assert_int_equal(conf_service_port(sv.services, "http", "tcp"),
+				 80);
+		conf_services_release(&sv);
 	}
 	conf_stats(&a);
 	for (int f = 0; f < CONF_NFILES; f++)
@@ -200,8 +217,86 @@ static void test_fast_path_cost(void **state)
 	rfcres_sys.open = count_open;
 	nstat = nopen = 0;
 	conf_release(conf_acquire());
-	assert_int_equal(nstat, 4);
+	assert_int_equal(nstat, 3); /* resolv.conf, gai.conf, hosts */
 	assert_int_equal(nopen, 0);
+	struct conf_services_ref sv;
+	conf_services_acquire(&sv);
+	conf_services_release(&sv);
+	nstat = nopen = 0;
+	conf_services_acquire(&sv);
+	conf_services_release(&sv);
+	assert_int_equal(nstat, 1);
+	assert_int_equal(nopen, 0);
+}
+
+/* Which files getaddrinfo stats: the services file only for a service
+ * name (glibc does not open it for a number or no service either). */
+static char stat_paths[16][160];
+static unsigned nstat_paths;
+static int record_stat(const char *p, struct stat *st)
+{
+	if (nstat_paths < 16)
+		snprintf(stat_paths[nstat_paths], sizeof stat_paths[0], "%s", p);
+	nstat_paths++;
+	return stat(p, st);
+}
+
+static unsigned stats_of(const char *path)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nstat_paths && i < 16; i++)
+		n += strcmp(stat_paths[i], path) == 0;
+	return n;
+}
+
+static unsigned gai_stats(const char *node, const char *service,
+			  const char *path)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	nstat_paths = 0;
+	assert_int_equal(rfcres_getaddrinfo(node, service, &hints, &res), 0);
+	rfcres_freeaddrinfo(res);
+	return stats_of(path);
+}
+
+static void test_services_stat_only_for_names(void **state)
+{
+	(void)state;
+	write_file(p_hosts, "192.0.2.1 one.example\n");
+	rfcres_sys.stat = record_stat;
+	/* warm both caches */
+	assert_int_equal(gai_stats("one.example", "http", p_services), 1);
+	assert_int_equal(gai_stats("one.example", NULL, p_services), 0);
+	assert_int_equal(gai_stats("one.example", NULL, p_hosts), 1);
+	assert_int_equal(gai_stats("one.example", "80", p_services), 0);
+	assert_int_equal(gai_stats("localhost", "443", p_services), 0);
+	/* a numeric host with a numeric service touches no file at all */
+	assert_int_equal(gai_stats("192.0.2.7", "80", p_services), 0);
+	assert_int_equal(nstat_paths, 0);
+	/* a service name: the services file, and it is re-read on change */
+	assert_int_equal(gai_stats("192.0.2.7", "http", p_services), 1);
+	rename_over(p_services, "http 8080/tcp\n");
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	assert_int_equal(rfcres_getaddrinfo("192.0.2.7", "http", &hints, &res),
+			 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)(void *)res->ai_addr)
+				       ->sin_port),
+			 8080);
+	rfcres_freeaddrinfo(res);
+	/* getnameinfo's port -> name needs only the services file */
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(8080) };
+	char serv[32];
+	nstat_paths = 0;
+	assert_int_equal(rfcres_getnameinfo((struct sockaddr *)(void *)&sin,
+					    sizeof sin, NULL, 0, serv,
+					    sizeof serv, 0),
+			 0);
+	assert_string_equal(serv, "http");
+	assert_int_equal(nstat_paths, 1);
+	assert_int_equal(stats_of(p_services), 1);
 }
 
 static void test_rename_over_only_changed_reparsed(void **state)
@@ -228,7 +323,6 @@ static void test_rename_over_only_changed_reparsed(void **state)
 	/* unchanged parts are shared */
 	assert_ptr_equal(s2->policy, s1->policy);
 	assert_ptr_equal(s2->hosts, s1->hosts);
-	assert_ptr_equal(s2->services, s1->services);
 	/* the lookup holding the old snapshot still sees the old servers */
 	assert_int_equal(s1->resolv->nns, 1);
 	assert_int_equal(ns_last_octet(s1, 0), 2);
@@ -334,6 +428,9 @@ static void test_res_init(void **state)
 {
 	(void)state;
 	struct conf_snapshot *s1 = conf_acquire();
+	struct conf_services_ref sv;
+	conf_services_acquire(&sv);
+	conf_services_release(&sv);
 	/* lookups learned something about server 0 */
 	atomic_store(&s1->learned[0], CONF_LEARN_SINGLE_REQUEST);
 	atomic_store(&s1->rotate_next, 2);
@@ -343,11 +440,20 @@ static void test_res_init(void **state)
 	conf_invalidate();
 	struct conf_snapshot *s2 = conf_acquire();
 	assert_ptr_not_equal(s1, s2);
+	conf_services_acquire(&sv);
+	conf_services_release(&sv);
 	conf_stats(&b);
 	for (int f = 0; f < CONF_NFILES; f++)
 		assert_int_equal(b.parses[f], a.parses[f] + 1);
 	assert_int_equal(nloads, 4);
 	assert_string_equal(load_reason[0], "res_init");
+	assert_string_equal(load_reason[3], "res_init");
+	/* services too, only once */
+	conf_services_acquire(&sv);
+	conf_services_release(&sv);
+	conf_stats(&a);
+	assert_int_equal(a.parses[CONF_FILE_SERVICES],
+			 b.parses[CONF_FILE_SERVICES]);
 	assert_int_equal(atomic_load(&s2->learned[0]), 0);
 	assert_int_equal(atomic_load(&s2->rotate_next), 0);
 	/* and only once */
@@ -405,7 +511,12 @@ static void test_env_changes(void **state)
 	struct conf_snapshot *s5 = conf_acquire();
 	assert_false(s5->policy->file_present);
 	assert_int_equal(s5->policy->rule9, CONF_RULE9_ALL);
-	assert_int_equal(conf_service_port(s5->services, "http", "tcp"), -1);
+	struct conf_services_ref sv;
+	conf_services_acquire(&sv);
+	assert_non_null(sv.services);
+	assert_false(sv.id.present);
+	assert_int_equal(conf_service_port(sv.services, "http", "tcp"), -1);
+	conf_services_release(&sv);
 	conf_release(s1);
 	conf_release(s2);
 	conf_release(s3);
@@ -456,6 +567,10 @@ static void test_hostile_files(void **state)
 	struct conf_snapshot *s3 = conf_acquire();
 	assert_true(s3->resolv->nns >= 1);
 	conf_release(s3);
+	struct conf_services_ref sv;
+	conf_services_acquire(&sv);
+	assert_non_null(sv.services);
+	conf_services_release(&sv);
 
 	/* a directory instead of a file: unreadable, defaults */
 	assert_int_equal(unlink(p_resolv), 0);
@@ -599,6 +714,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_first_and_unchanged),
 		T(test_fast_path_cost),
+		T(test_services_stat_only_for_names),
 		T(test_rename_over_only_changed_reparsed),
 		T(test_inplace_same_size_same_second),
 		T(test_symlink_repointed),

@@ -492,6 +492,105 @@ static void test_parallel_a_aaaa(void **state)
 	resp_free(R);
 }
 
+/* A and AAAA leave in one sendmmsg() and their answers are read with
+ * recvmmsg(); without them (ENOSYS: old kernel, seccomp) or after a short
+ * batch, one datagram per call -- the answers are the same. */
+static unsigned n_sendmmsg, n_send, n_recvmmsg, n_recvfrom, n_recvmsg;
+static bool mmsg_enosys, sendmmsg_short;
+static int c_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int f)
+{
+	n_sendmmsg++;
+	if (mmsg_enosys) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (sendmmsg_short && n > 1)
+		n = 1; /* the kernel stopped after the first */
+	return sendmmsg(fd, v, n, f);
+}
+static ssize_t c_send(int fd, const void *b, size_t l, int f)
+{
+	n_send++;
+	return send(fd, b, l, f);
+}
+static int c_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int f,
+		      struct timespec *t)
+{
+	n_recvmmsg++;
+	if (mmsg_enosys) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return recvmmsg(fd, v, n, f, t);
+}
+static ssize_t c_recvfrom(int fd, void *b, size_t l, int f,
+			  struct sockaddr *a, socklen_t *al)
+{
+	n_recvfrom++;
+	return recvfrom(fd, b, l, f, a, al);
+}
+static ssize_t c_recvmsg(int fd, struct msghdr *m, int f)
+{
+	n_recvmsg++;
+	return recvmsg(fd, m, f);
+}
+
+static void batched_run(struct resp *R)
+{
+	n_sendmmsg = n_send = n_recvmmsg = n_recvfrom = n_recvmsg = 0;
+	nev = 0;
+	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 3);
+	assert_int_equal(res.addrs[2].family, AF_INET6);
+	assert_int_equal(count_ev("dns.send", "transport=udp"), 2);
+	assert_int_equal(count_ev("dns.drop", NULL), 0);
+	(void)R;
+}
+
+static void test_batched_udp(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	resp_start(R);
+	mk_snap(&R, 1, 2, 0);
+	rfcres_sys.sendmmsg = c_sendmmsg;
+	rfcres_sys.send = c_send;
+	rfcres_sys.recvmmsg = c_recvmmsg;
+	rfcres_sys.recvfrom = c_recvfrom;
+	rfcres_sys.recvmsg = c_recvmsg;
+	mmsg_enosys = sendmmsg_short = false;
+
+	batched_run(R);
+	assert_int_equal(n_sendmmsg, 1);
+	assert_int_equal(n_send, 0);
+	/* both answers in one call, or one per call if the second came
+	 * later; never an extra call that finds nothing */
+	assert_in_range(n_recvmmsg, 1, 2);
+	assert_int_equal(n_recvfrom + n_recvmsg, 0);
+	assert_int_equal(atomic_load(&R->udp_q), 2);
+
+	/* the kernel sends only the first: the second goes by send() */
+	sendmmsg_short = true;
+	batched_run(R);
+	assert_int_equal(n_sendmmsg, 1);
+	assert_int_equal(n_send, 1);
+	sendmmsg_short = false;
+
+	/* no sendmmsg/recvmmsg at all: asked once each, then never again */
+	mmsg_enosys = true;
+	batched_run(R);
+	assert_int_equal(n_sendmmsg, 1);
+	assert_int_equal(n_send, 2);
+	assert_int_equal(n_recvmmsg, 1);
+	assert_in_range(n_recvmsg, 2, 3);
+	batched_run(R);
+	assert_int_equal(n_sendmmsg + n_recvmmsg, 0);
+	assert_int_equal(n_send, 2);
+	assert_in_range(n_recvmsg, 2, 3);
+	mmsg_enosys = false;
+	resp_free(R);
+}
+
 static void test_single_request(void **state)
 {
 	(void)state;
@@ -886,6 +985,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_parallel_a_aaaa, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_batched_udp, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_single_request, setup,
 						teardown),

@@ -6,6 +6,10 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "core/sys.h"
 #include "gai/gai_numeric.h"
 
@@ -48,6 +52,35 @@ static void t_aton_rejects(void **st)
 			fail_msg("'%s' accepted", bad[i]);
 }
 
+/* The dotted-quad fast path and the general inet_aton rules agree: every
+ * four-part decimal spelling with 0-3 digits per part, leading zeros
+ * (octal) and out-of-range parts included, against glibc's inet_aton
+ * (which accepts the same strings when nothing trails them). */
+static void t_aton_fast_path(void **st)
+{
+	(void)st;
+	static const char *const parts[] = { "0", "1", "9", "00", "07", "08",
+					     "10", "99", "010", "019", "100",
+					     "199", "255", "256", "999" };
+	const size_t np = sizeof parts / sizeof parts[0];
+	char s[32];
+	unsigned char a[4];
+	struct in_addr ref;
+	for (size_t i = 0; i < np; i++)
+		for (size_t j = 0; j < np; j++)
+			for (size_t k = 0; k < np; k++) {
+				snprintf(s, sizeof s, "%s.%s.%s.%s", parts[i],
+					 parts[j], parts[k], parts[(i + j) % np]);
+				bool mine = gai_inet_aton_exact(s, a);
+				bool libc = inet_aton(s, &ref) != 0;
+				if (mine != libc)
+					fail_msg("'%s': %d vs inet_aton %d", s,
+						 mine, libc);
+				if (mine)
+					assert_memory_equal(a, &ref, 4);
+			}
+}
+
 static unsigned fake_nametoindex(const char *name)
 {
 	return strcmp(name, "eth0") == 0 ? 7 : 0;
@@ -86,6 +119,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_aton_forms),
 		cmocka_unit_test(t_aton_rejects),
+		cmocka_unit_test(t_aton_fast_path),
 		cmocka_unit_test(t_inet6_scope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

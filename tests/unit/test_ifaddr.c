@@ -20,10 +20,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -676,6 +679,277 @@ static void t_kernel_threads(void **st)
 	ifaddr_reset();
 }
 
+/* What a steady-state acquire costs: the namespace link, getsockname and
+ * one non-blocking read; no getpid() (the process check is a memory read),
+ * no stat(). */
+static unsigned n_getpid, n_readlink, n_stat, n_getsockname, n_recvmsg;
+static pid_t count_getpid(void)
+{
+	n_getpid++;
+	return getpid();
+}
+static ssize_t count_readlink(const char *p, char *b, size_t l)
+{
+	n_readlink++;
+	return readlink(p, b, l);
+}
+static int count_stat(const char *p, struct stat *sb)
+{
+	n_stat++;
+	return stat(p, sb);
+}
+static int count_getsockname(int fd, struct sockaddr *sa, socklen_t *l)
+{
+	n_getsockname++;
+	return getsockname(fd, sa, l);
+}
+static ssize_t count_recvmsg(int fd, struct msghdr *m, int f)
+{
+	n_recvmsg++;
+	return recvmsg(fd, m, f);
+}
+
+static void t_kernel_acquire_cost(void **st)
+{
+	(void)st;
+	sys_reset();
+	ifaddr_reset();
+	if (!netlink_works())
+		skip();
+	ifaddr_release(ifaddr_acquire());
+	rfcres_sys.getpid = count_getpid;
+	rfcres_sys.readlink = count_readlink;
+	rfcres_sys.stat = count_stat;
+	rfcres_sys.getsockname = count_getsockname;
+	rfcres_sys.recvmsg = count_recvmsg;
+	n_getpid = n_readlink = n_stat = n_getsockname = n_recvmsg = 0;
+	uint64_t r0 = ifaddr_rebuilds();
+	for (int i = 0; i < 10; i++)
+		ifaddr_release(ifaddr_acquire());
+	if (ifaddr_rebuilds() == r0) { /* a quiet host */
+		assert_int_equal(n_getpid, 0);
+		assert_int_equal(n_stat, 0);
+		assert_int_equal(n_readlink, 10);
+		assert_int_equal(n_getsockname, 10);
+		assert_int_equal(n_recvmsg, 10);
+	}
+	sys_reset();
+	ifaddr_reset();
+}
+
+/* The exchange runs on the live monitor only, and a notification it reads
+ * makes the next acquire rebuild. */
+static int seen_fd = -1;
+static uint32_t seen_portid;
+static int exch_calls;
+static bool exch_notify;
+static int exch_fn(int fd, uint32_t portid, bool *notified, void *arg)
+{
+	(void)arg;
+	exch_calls++;
+	seen_fd = fd;
+	seen_portid = portid;
+	*notified = exch_notify;
+	return 7;
+}
+
+static void t_kernel_exchange(void **st)
+{
+	(void)st;
+	sys_reset();
+	ifaddr_reset();
+	if (!netlink_works())
+		skip();
+	mon_fd = -1;
+	rfcres_sys.bind = spy_bind;
+	struct ifaddr_inv *inv = ifaddr_acquire();
+	assert_non_null(inv);
+	assert_true(mon_fd >= 0);
+	exch_calls = 0;
+	exch_notify = false;
+	assert_int_equal(ifaddr_netlink_exchange(inv, exch_fn, NULL), 7);
+	assert_int_equal(exch_calls, 1);
+	assert_int_equal(seen_fd, mon_fd);
+	struct ifnl_sockaddr me;
+	socklen_t ml = sizeof(me);
+	assert_int_equal(getsockname(seen_fd, (struct sockaddr *)&me, &ml), 0);
+	assert_int_equal(me.nl_pid, seen_portid);
+
+	/* an inventory that is not the live one (hand-made, or replaced by a
+	 * rebuild since): never lent */
+	struct ifaddr_inv *mine = ifaddr_from_entries(NULL, 0);
+	assert_int_equal(ifaddr_netlink_exchange(mine, exch_fn, NULL),
+			 -ENOTCONN);
+	assert_int_equal(ifaddr_netlink_exchange(NULL, exch_fn, NULL),
+			 -ENOTCONN);
+	ifaddr_release(mine);
+
+	/* a notification read by the exchange: the next acquire rebuilds */
+	uint64_t r0 = ifaddr_rebuilds();
+	exch_notify = true;
+	assert_int_equal(ifaddr_netlink_exchange(inv, exch_fn, NULL), 7);
+	ifaddr_release(inv);
+	inv = ifaddr_acquire();
+	assert_int_equal(ifaddr_rebuilds(), r0 + 1);
+	struct ifaddr_inv *old = inv;
+	exch_calls = 0;
+	ifaddr_reset();
+	assert_int_equal(ifaddr_netlink_exchange(old, exch_fn, NULL),
+			 -ENOTCONN);
+	assert_int_equal(exch_calls, 0);
+	ifaddr_release(old);
+	sys_reset();
+}
+
+/* ifaddr_acquire_exchange: the exchange stands in for the acquire's read
+ * of the monitor when it says it read everything; otherwise the acquire
+ * reads it too.  A notification it reports rebuilds in this very call. */
+static int exch_ret;
+static int exch_fn2(int fd, uint32_t portid, bool *notified, void *arg)
+{
+	(void)portid;
+	(void)arg;
+	exch_calls++;
+	seen_fd = fd;
+	*notified = exch_notify;
+	return exch_ret;
+}
+
+static void t_kernel_acquire_exchange(void **st)
+{
+	(void)st;
+	sys_reset();
+	ifaddr_reset();
+	if (!netlink_works())
+		skip();
+	mon_fd = -1;
+	rfcres_sys.bind = spy_bind;
+	/* first call: built, then the exchange on the new monitor */
+	int rc = 0;
+	exch_calls = 0;
+	exch_notify = false;
+	exch_ret = 0;
+	uint64_t r0 = ifaddr_rebuilds();
+	struct ifaddr_inv *inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_non_null(inv);
+	assert_int_equal(rc, 0);
+	assert_int_equal(exch_calls, 1);
+	assert_int_equal(seen_fd, mon_fd);
+	assert_int_equal(ifaddr_rebuilds(), r0 + 1);
+	ifaddr_release(inv);
+
+	rfcres_sys.recvmsg = count_recvmsg;
+	rfcres_sys.getsockname = count_getsockname;
+	/* steady state: validated (getsockname), no read of its own */
+	r0 = ifaddr_rebuilds();
+	n_recvmsg = n_getsockname = 0;
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	ifaddr_release(inv);
+	if (ifaddr_rebuilds() == r0) {
+		assert_int_equal(n_recvmsg, 0);
+		assert_int_equal(n_getsockname, 1);
+	}
+	/* stopped early: the acquire reads the monitor itself */
+	exch_ret = 1;
+	n_recvmsg = 0;
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	ifaddr_release(inv);
+	assert_int_equal(rc, 1);
+	assert_int_equal(n_recvmsg, 1);
+	/* a notification seen by the exchange: rebuilt now */
+	exch_ret = 0;
+	exch_notify = true;
+	r0 = ifaddr_rebuilds();
+	struct ifaddr_inv *inv2 = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_int_equal(ifaddr_rebuilds(), r0 + 1);
+	assert_true(inv2->generation > 0);
+	exch_notify = false;
+	/* ... and only once */
+	r0 = ifaddr_rebuilds();
+	inv = ifaddr_acquire_exchange(exch_fn2, NULL, &rc);
+	assert_ptr_equal(inv, inv2);
+	ifaddr_release(inv);
+	ifaddr_release(inv2);
+	ifaddr_reset();
+	sys_reset();
+}
+
+/* A child made by a raw clone() runs no atfork handler: it must still see
+ * that the monitor is its parent's (not read it, not lend it). */
+static void t_kernel_raw_clone(void **st)
+{
+	(void)st;
+#if !(defined(__x86_64__) || defined(__aarch64__) || defined(__i386__) || \
+      defined(__arm__) || defined(__riscv))
+	/* clone's argument order differs elsewhere (s390: stack first) */
+	skip();
+#endif
+	sys_reset();
+	ifaddr_reset();
+	if (!netlink_works())
+		skip();
+	mon_fd = -1;
+	rfcres_sys.bind = spy_bind;
+	struct ifaddr_inv *inv = ifaddr_acquire();
+	ifaddr_release(inv);
+	int parent_mon = mon_fd;
+	assert_true(parent_mon >= 0);
+	struct ifnl_sockaddr pa;
+	socklen_t pl = sizeof(pa);
+	assert_int_equal(getsockname(parent_mon, (struct sockaddr *)&pa, &pl),
+			 0);
+	uint64_t epoch = sys_process_epoch();
+	fflush(NULL);
+	long pid = syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL,
+			   0ul);
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* no atfork handlers ran; the process check must still see
+		 * another process */
+		int ok = sys_process_epoch() != epoch;
+		mon_fd = -1;
+		uint64_t r = ifaddr_rebuilds();
+		struct ifaddr_inv *ci = ifaddr_acquire();
+		/* a monitor of its own (the number may be the same: the
+		 * inherited copy was closed first) */
+		struct ifnl_sockaddr ca;
+		socklen_t cl = sizeof(ca);
+		ok = ok && ci && ifaddr_rebuilds() == r + 1 && mon_fd >= 0 &&
+		     getsockname(mon_fd, (struct sockaddr *)&ca, &cl) == 0 &&
+		     ca.nl_pid != pa.nl_pid;
+		exch_calls = 0;
+		ok = ok && ifaddr_netlink_exchange(ci, exch_fn, NULL) == 7 &&
+		     seen_fd == mon_fd;
+		if (!ok)
+			fprintf(stderr, "raw clone child: epoch %llu/%llu "
+				"rebuilds %llu->%llu mon %d (parent %d) seen %d "
+				"portid %u/%u\n",
+				(unsigned long long)sys_process_epoch(),
+				(unsigned long long)epoch,
+				(unsigned long long)r,
+				(unsigned long long)ifaddr_rebuilds(), mon_fd,
+				parent_mon, seen_fd, ca.nl_pid, pa.nl_pid);
+		ifaddr_release(ci);
+		_exit(ok ? 0 : 1);
+	}
+	int status = 0;
+	assert_int_equal(waitpid((pid_t)pid, &status, 0), (pid_t)pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the parent's monitor is untouched and still ours */
+	assert_int_equal(sys_process_epoch(), epoch);
+	uint64_t r0 = ifaddr_rebuilds();
+	inv = ifaddr_acquire();
+	exch_calls = 0;
+	assert_int_equal(ifaddr_netlink_exchange(inv, exch_fn, NULL), 7);
+	assert_int_equal(seen_fd, parent_mon);
+	ifaddr_release(inv);
+	if (ifaddr_rebuilds() != r0)
+		print_message("note: the host changed an address meanwhile\n");
+	ifaddr_reset();
+	sys_reset();
+}
+
 /* ---- network namespace: change detection ------------------------------------ */
 
 static int nl_addr_change(int fd, uint16_t type, int family, const char *text,
@@ -888,6 +1162,10 @@ int main(void)
 		cmocka_unit_test(t_kernel_loopback),
 		cmocka_unit_test(t_kernel_fd_stolen),
 		cmocka_unit_test(t_kernel_threads),
+		cmocka_unit_test(t_kernel_acquire_cost),
+		cmocka_unit_test(t_kernel_exchange),
+		cmocka_unit_test(t_kernel_acquire_exchange),
+		cmocka_unit_test(t_kernel_raw_clone),
 		cmocka_unit_test(t_netns_change),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1086,7 +1086,8 @@ static struct {
 	bool netlink;         /* AF_NETLINK sockets work */
 	bool drop_prefsrc_v6; /* RTM_NEWROUTE without RTA_PREFSRC for IPv6 */
 	int sockets, connects, unspec, getsocknames, sendmsgs, recvmsgs,
-		closes, open;
+		recvmmsgs, closes, open;
+	bool no_recvmmsg;  /* recvmmsg says ENOSYS (seccomp, old kernel) */
 	struct in6_addr last_dst[2];
 	uint32_t last_scope;
 	/* queued netlink replies */
@@ -1303,11 +1304,9 @@ static ssize_t fake_sendmsg(int fd, const struct msghdr *msg, int flags)
 	return total;
 }
 
-static ssize_t fake_recvmsg(int fd, struct msghdr *msg, int flags)
+static ssize_t fake_recv_one(int fd, struct msghdr *msg)
 {
-	(void)flags;
 	assert_int_equal(fd, FAKE_NL_FD);
-	fk.recvmsgs++;
 	if (fk.qhead == fk.qtail) {
 		errno = fk.overrun_after > 0 ? ENOBUFS : EAGAIN;
 		return -1;
@@ -1335,6 +1334,37 @@ static ssize_t fake_recvmsg(int fd, struct msghdr *msg, int flags)
 	return (ssize_t)len;
 }
 
+static ssize_t fake_recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	assert_true(flags & MSG_DONTWAIT);
+	fk.recvmsgs++;
+	return fake_recv_one(fd, msg);
+}
+
+static int fake_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+			 struct timespec *t)
+{
+	assert_true(flags & MSG_DONTWAIT);
+	assert_null(t);
+	assert_true(n >= 1);
+	if (fk.no_recvmmsg) {
+		errno = ENOSYS;
+		return -1;
+	}
+	fk.recvmmsgs++;
+	unsigned k = 0;
+	for (; k < n; k++) {
+		ssize_t r = fake_recv_one(fd, &v[k].msg_hdr);
+		if (r < 0) {
+			if (k == 0)
+				return -1;
+			break;
+		}
+		v[k].msg_len = (unsigned)r;
+	}
+	return (int)k;
+}
+
 static int fake_poll(struct pollfd *fds, nfds_t n, int ms)
 {
 	(void)fds;
@@ -1353,6 +1383,7 @@ static int fake_setup(void **state)
 	rfcres_sys.getsockname = fake_getsockname;
 	rfcres_sys.sendmsg = fake_sendmsg;
 	rfcres_sys.recvmsg = fake_recvmsg;
+	rfcres_sys.recvmmsg = fake_recvmmsg;
 	rfcres_sys.poll = fake_poll;
 	return 0;
 }
@@ -1439,8 +1470,103 @@ static void test_probe_netlink(void **state)
 	assert_int_equal(sort_probe_sources(v, 7, &iv.inv), 0);
 	check_probe_result(v);
 	assert_int_equal(fk.sendmsgs, 1);
-	assert_int_equal(fk.recvmsgs, 4); /* 4 requests (zone-less skipped) */
+	/* 4 requests (zone-less skipped), all answers in one recvmmsg */
+	assert_int_equal(fk.recvmmsgs, 1);
+	assert_int_equal(fk.recvmsgs, 0);
 	assert_int_equal(fk.connects, 0);
+	assert_int_equal(fk.open, 0);
+}
+
+/* No recvmmsg (seccomp, kernel < 2.6.33): one recvmsg per answer. */
+static void test_probe_netlink_no_recvmmsg(void **state)
+{
+	(void)state;
+	struct inv iv;
+	struct sort_item v[7];
+	probe_inventory(&iv);
+	probe_items(v);
+	fk.netlink = true;
+	fk.no_recvmmsg = true;
+	assert_int_equal(sort_probe_sources(v, 7, &iv.inv), 0);
+	check_probe_result(v);
+	assert_int_equal(fk.sendmsgs, 1);
+	assert_int_equal(fk.recvmmsgs, 0);
+	/* 4 answers, and the read that finds the socket empty */
+	assert_int_equal(fk.recvmsgs, 5);
+	assert_int_equal(fk.connects, 0);
+	assert_int_equal(fk.open, 0);
+}
+
+/* Loopback destinations take their source from the inventory (no kernel
+ * query); one distinct destination needs no source at all. */
+static void test_probe_loopback_shortcut(void **state)
+{
+	(void)state;
+	struct inv iv;
+	inv_init(&iv);
+	inv_add(&iv, "127.0.0.1", 8, 1, IFADDR_F_LOOPBACK_IF);
+	inv_add(&iv, "::1", 128, 1, IFADDR_F_LOOPBACK_IF);
+	inv_add(&iv, "10.0.0.1", 8, 2, 0);
+	fk.netlink = true;
+	struct sort_item v[4] = { D("::1", NULL, 0, 0),
+				  D("127.0.0.1", NULL, 0, 0),
+				  D("127.0.0.53", NULL, 0, 0),
+				  D("::1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(v, 4, &iv.inv), 0);
+	assert_int_equal(fk.sockets, 0);
+	assert_int_equal(fk.sendmsgs + fk.recvmsgs + fk.recvmmsgs, 0);
+	struct in6_addr lo4 = A("127.0.0.1"), lo6 = A("::1");
+	assert_true(v[0].has_src && v[3].has_src);
+	assert_memory_equal(&v[0].src, &lo6, 16);
+	assert_int_equal(v[0].src_plen, 128);
+	for (int i = 1; i <= 2; i++) {
+		assert_true(v[i].has_src);
+		assert_memory_equal(&v[i].src, &lo4, 16);
+		assert_int_equal(v[i].src_plen, 8);
+	}
+	/* same order as with the kernel's sources: ::1 first (rule 6) */
+	sort_destinations(v, 4, NULL, NULL);
+	assert_memory_equal(&v[0].dst, &lo6, 16);
+
+	/* no ::1 (IPv6 disabled, or lo down): unreachable, as connect()
+	 * would say -- rule 1 then puts the IPv4 loopback first */
+	struct inv iv4;
+	inv_init(&iv4);
+	inv_add(&iv4, "127.0.0.1", 8, 1, IFADDR_F_LOOPBACK_IF);
+	struct sort_item w[2] = { D("::1", NULL, 0, 0),
+				  D("127.0.0.1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(w, 2, &iv4.inv), 0);
+	assert_false(w[0].has_src);
+	assert_true(w[1].has_src);
+	sort_destinations(w, 2, NULL, NULL);
+	assert_memory_equal(&w[0].dst, &lo4, 16);
+	assert_int_equal(fk.sockets, 0);
+
+	/* loopback mixed with others: only the others are asked */
+	struct sort_item x[3] = { D("127.0.0.1", NULL, 0, 0),
+				  D("10.1.1.1", NULL, 0, 0),
+				  D("2001:db8::5", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(x, 3, &iv.inv), 0);
+	assert_int_equal(fk.sendmsgs, 1);
+	assert_true(x[0].has_src && x[1].has_src && x[2].has_src);
+	assert_int_equal(fk.open, 0);
+
+	/* without an inventory the kernel is asked as for any address */
+	int before = fk.sendmsgs;
+	struct sort_item y[2] = { D("127.0.0.1", NULL, 0, 0),
+				  D("10.1.1.1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(y, 2, NULL), 0);
+	assert_int_equal(fk.sendmsgs, before + 1);
+
+	/* one distinct destination (copies of it): the order cannot change,
+	 * nothing is asked */
+	int sockets = fk.sockets;
+	struct sort_item z[3] = { D("10.1.1.1", NULL, 0, 0),
+				  D("10.1.1.1", NULL, 0, 0),
+				  D("10.1.1.1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(z, 3, &iv.inv), 0);
+	assert_int_equal(fk.sockets, sockets);
+	assert_false(z[0].has_src || z[1].has_src || z[2].has_src);
 	assert_int_equal(fk.open, 0);
 }
 
@@ -1509,6 +1635,8 @@ static void test_probe_many(void **state)
 		assert_int_equal(v[i].src_plen, 0); /* not in an inventory */
 	}
 	assert_int_equal(fk.sendmsgs, 8); /* 256 / 32 */
+	/* a batch's answers in one recvmmsg (heap slots for this many) */
+	assert_int_equal(fk.recvmmsgs, 8);
 	assert_int_equal(fk.connects, 0);
 	free(v);
 }
@@ -1561,16 +1689,98 @@ static void test_probe_loopback_real(void **state)
 		assert_memory_equal(&v[2].src, &lo6, 16);
 	else
 		print_message("IPv6 loopback unavailable: ::1 part skipped\n");
-	/* single destination: the UDP path */
+	/* the same through the kernel (no inventory: no loopback shortcut),
+	 * batched netlink on a socket of our own */
+	struct sort_item k[3] = { D("127.0.0.1", NULL, 0, 0),
+				  D("127.0.0.2", NULL, 0, 0),
+				  D("::1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_sources(k, 3, NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		assert_true(k[i].has_src);
+		assert_memory_equal(&k[i].src, &lo4, 16);
+		assert_int_equal(k[i].src_plen, 0); /* no inventory */
+	}
+	if (k[2].has_src)
+		assert_memory_equal(&k[2].src, &lo6, 16);
+	/* single destination: nothing to probe */
 	struct sort_item one = D("127.0.0.9", NULL, 0, 0);
 	assert_int_equal(sort_probe_sources(&one, 1, &iv.inv), 0);
-	assert_true(one.has_src);
-	assert_memory_equal(&one.src, &lo4, 16);
+	assert_false(one.has_src);
+}
+
+/* The live probe: the route queries ride on the inventory's monitor and
+ * stand in for its change check -- validation (readlink, getsockname),
+ * one sendmsg, one recvmmsg; no socket, no separate read of the monitor. */
+static int n_nl_socket, n_sendmsg, n_recvmsg, n_recvmmsg;
+static int count_socket(int d, int t, int p)
+{
+	n_nl_socket += d == AF_NETLINK;
+	return socket(d, t, p);
+}
+static ssize_t count_sendmsg(int fd, const struct msghdr *m, int f)
+{
+	n_sendmsg++;
+	return sendmsg(fd, m, f);
+}
+static ssize_t count_recvmsg(int fd, struct msghdr *m, int f)
+{
+	n_recvmsg++;
+	return recvmsg(fd, m, f);
+}
+static int count_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int f,
+			  struct timespec *t)
+{
+	n_recvmmsg++;
+	return recvmmsg(fd, v, n, f, t);
+}
+
+static void test_probe_live_real(void **state)
+{
+	(void)state;
+	sys_reset();
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl < 0)
+		skip();
+	close(nl);
+	struct sort_item v[3];
+	struct ifaddr_inv *inv = NULL;
+	for (int round = 0; round < 2; round++) {
+		v[0] = D("192.0.2.1", NULL, 0, 0);
+		v[1] = D("2001:db8::1", NULL, 0, 0);
+		v[2] = D("127.0.0.1", NULL, 0, 0); /* from the inventory */
+		if (round == 1) {
+			rfcres_sys.socket = count_socket;
+			rfcres_sys.sendmsg = count_sendmsg;
+			rfcres_sys.recvmsg = count_recvmsg;
+			rfcres_sys.recvmmsg = count_recvmmsg;
+		}
+		uint64_t r0 = ifaddr_rebuilds();
+		assert_int_equal(sort_probe_live(v, 3, &inv), 0);
+		assert_non_null(inv);
+		assert_true(v[2].has_src);
+		ifaddr_release(inv);
+		if (round == 1 && ifaddr_rebuilds() == r0) {
+			assert_int_equal(n_nl_socket, 0);
+			assert_int_equal(n_sendmsg, 1);
+			assert_int_equal(n_recvmmsg, 1);
+			assert_int_equal(n_recvmsg, 0);
+		} else if (round == 1) {
+			print_message("addresses changed meanwhile: counts "
+				      "not checked\n");
+		}
+	}
+	sys_reset();
+	/* one distinct destination: no inventory needed */
+	struct sort_item w[2] = { D("192.0.2.1", NULL, 0, 0),
+				  D("192.0.2.1", NULL, 0, 0) };
+	assert_int_equal(sort_probe_live(w, 2, &inv), 0);
+	assert_null(inv);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_live_real),
 		cmocka_unit_test(test_default_table),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_common_prefix),
@@ -1596,6 +1806,10 @@ int main(void)
 		cmocka_unit_test(test_source_attrs),
 		cmocka_unit_test(test_select_source_misc),
 		cmocka_unit_test_setup_teardown(test_probe_udp_fallback,
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_netlink_no_recvmmsg,
+						fake_setup, fake_teardown),
+		cmocka_unit_test_setup_teardown(test_probe_loopback_shortcut,
 						fake_setup, fake_teardown),
 		cmocka_unit_test_setup_teardown(test_probe_netlink, fake_setup,
 						fake_teardown),
