@@ -1,4 +1,5 @@
 #include "sys.h"
+#include "trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,7 +256,13 @@ void sys_random(void *buf, size_t len)
 		}
 	}
 	size_t got = kernel_random(p, len);
-	weak_random(p + got, len - got);
+	if (got < len) {
+		/* before the entropy pool is ready (early boot), or getrandom
+		 * filtered by seccomp: say so, IDs become guessable */
+		TRACE(RFCRES_TRACE_DNS, "sys.random.weak", "bytes=%zu errno=%d",
+		      len - got, errno);
+		weak_random(p + got, len - got);
+	}
 }
 
 /* ---- fork detection ------------------------------------------------------ */
