@@ -308,6 +308,22 @@ static void finish(struct dns_lookup *l, int eai)
 	      eai_str(eai), l->res.naddrs, l->drops);
 }
 
+/* No descriptor for a socket: the process (EMFILE) or the system (ENFILE)
+ * is out of them.  Another server would fail the same way, so the lookup
+ * ends with EAI_SYSTEM and that errno, as glibc's does (send_dg/send_vc
+ * return the socket() errno; getaddrinfo maps NETDB_INTERNAL to
+ * EAI_SYSTEM). */
+static bool out_of_fds(struct dns_lookup *l, int err)
+{
+	if (err != EMFILE && err != ENFILE)
+		return false;
+	TRACE(RFCRES_TRACE_DNS, "dns.socket", "errno=%s",
+	      err == EMFILE ? "EMFILE" : "ENFILE");
+	l->res.sys_errno = err;
+	finish(l, EAI_SYSTEM);
+	return true;
+}
+
 static void build_result(struct dns_lookup *l)
 {
 	size_t total = 0;
@@ -460,8 +476,11 @@ static int ensure_udp(struct dns_lookup *l, unsigned s)
 	const struct conf_server *ns = &l->rc->ns[s];
 	int fd = rfcres_sys.socket(ns->addr.sa.sa_family,
 				   SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		int e = errno;
+		out_of_fds(l, e); /* ends the lookup; callers check l->done */
+		return -e;
+	}
 	/* A connected socket: the kernel picks a random port, filters
 	 * datagrams from other peers and reports ICMP port unreachable as
 	 * ECONNREFUSED (glibc res_send.c reopen does the same). */
@@ -709,7 +728,8 @@ static void start_tcp(struct dns_lookup *l, unsigned s, struct dns_query *q,
 	t->fd = rfcres_sys.socket(ns->addr.sa.sa_family,
 				  SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (t->fd < 0) {
-		tcp_fail(l, "socket", now);
+		if (!out_of_fds(l, errno))
+			tcp_fail(l, "socket", now);
 		return;
 	}
 	if (trace_on()) {
@@ -1154,7 +1174,7 @@ static void begin_step(struct dns_lookup *l, uint64_t now)
 		}
 		l->step_deadline = min_u64(now + slot_ns(l, l->pos), l->deadline);
 		int rc = send_pending(l);
-		if (rc == 0)
+		if (rc == 0 || l->done)
 			return;
 		if (trace_on())
 			trace_srv(l, "dns.unreachable", l->srv, "errno",

@@ -20,7 +20,8 @@ struct dns_addr {
 };
 
 struct dns_result {
-	int eai;                /* 0, or EAI_NONAME/EAI_NODATA/EAI_AGAIN/EAI_FAIL/EAI_MEMORY */
+	int eai;                /* 0, or EAI_NONAME/EAI_NODATA/EAI_AGAIN/EAI_FAIL/EAI_MEMORY/EAI_SYSTEM */
+	int sys_errno;          /* with EAI_SYSTEM: EMFILE or ENFILE */
 	struct dns_addr *addrs; /* A records first (answer order), then AAAA */
 	size_t naddrs;
 	char canon[256];        /* owner name of the final records (after CNAMEs) */

@@ -349,6 +349,7 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 	r->dns = NULL;
 	r->dns_want = 0;
 	r->eai = 0;
+	r->sys_errno = 0;
 	/* glibc treats "*" as absent for both */
 	if (node && node[0] == '*' && node[1] == '\0')
 		node = NULL;
@@ -457,8 +458,10 @@ void gai_req_cleanup(struct gai_req *r)
 static int take_dns(struct gai_req *r)
 {
 	const struct dns_result *d = dns_lookup_result(r->dns);
-	if (d->eai)
+	if (d->eai) {
+		r->sys_errno = d->sys_errno;
 		return d->eai;
+	}
 	/* one allocation for a long answer, not one per doubling */
 	int rc0 = reserve_addrs(r, r->naddrs + d->naddrs);
 	if (rc0)

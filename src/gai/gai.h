@@ -43,6 +43,7 @@ struct gai_req {
 	struct dns_lookup *dns;         /* non-NULL while DNS runs */
 	unsigned dns_want;              /* DNS_WANT_* mask sent */
 	int eai;                        /* error decided so far, 0 if none */
+	int sys_errno;                  /* errno behind an EAI_SYSTEM result */
 	/* gai_req_start initialises every field above, one by one (a new
 	 * one must be added there), and nothing below: only the first nservs
 	 * and naddrs entries are ever read. */

@@ -29,6 +29,7 @@ _Static_assert(DNS_LOOKUP_MAXFDS <= RFCRES_REQ_MAXFDS,
 static void finish(struct rfcres_req *q)
 {
 	q->eai = gai_req_finish(&q->g, &q->res);
+	q->sys_errno = q->g.sys_errno;
 	q->running = false;
 	q->done = true;
 }
@@ -41,6 +42,7 @@ int gai_async_begin(struct rfcres_req *q, const char *node,
 	memset(&q->tctx, 0, sizeof q->tctx);
 	q->running = q->done = false;
 	q->eai = 0;
+	q->sys_errno = 0;
 	q->res = NULL;
 	trace_lookup_open(&q->tctx);
 	trace_lookup_enter(&q->tctx);
@@ -78,6 +80,10 @@ int gai_async_take(struct rfcres_req *q, struct addrinfo **res)
 	*res = q->res;
 	q->res = NULL;
 	q->done = false;
+	/* EAI_SYSTEM means "see errno" (glibc): set it last, on the
+	 * caller's thread, when the result is handed over */
+	if (q->eai == EAI_SYSTEM && q->sys_errno)
+		errno = q->sys_errno;
 	return q->eai;
 }
 

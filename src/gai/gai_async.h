@@ -20,6 +20,7 @@ struct rfcres_req {
 	bool running;           /* g holds state (DNS may be in flight) */
 	bool done;              /* eai/res final */
 	int eai;
+	int sys_errno;          /* errno to report with EAI_SYSTEM */
 	struct addrinfo *res;
 };
 

@@ -3,6 +3,7 @@
  * from the services file; flags and error codes as glibc's
  * inet/getnameinfo.c.
  */
+#include <errno.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netdb.h>
@@ -76,6 +77,8 @@ int gai_reverse_dns(struct conf_snapshot *snap, int family,
 	if (!eai)
 		snprintf(name, len, "%s", d.ptr);
 	free(d.addrs);
+	if (eai == EAI_SYSTEM && d.sys_errno)
+		errno = d.sys_errno; /* out of descriptors */
 	return eai;
 }
 
@@ -140,11 +143,18 @@ static int lookup_host(int family, const unsigned char *a, uint32_t scope,
 		} else {
 			eai = gai_reverse_dns(snap, lf, la, name, sizeof name);
 		}
+		int saved_errno = errno;
 		conf_release(snap);
 		if (name[0]) {
 			if (flags & NI_NOFQDN)
 				strip_local_domain(name);
 			return copy_out(host, hostlen, name);
+		}
+		/* glibc gni_host_inet_name: NETDB_INTERNAL (no descriptor
+		 * for the query) is EAI_SYSTEM, with or without NI_NAMEREQD */
+		if (eai == EAI_SYSTEM) {
+			errno = saved_errno;
+			return EAI_SYSTEM;
 		}
 		/* glibc: a resolver that could not answer is EAI_AGAIN when
 		 * a name is required */
