@@ -344,6 +344,10 @@ static void parse_line(struct resolv_build *b, const struct conf_line *l,
 	} else if (keyword(l, "options", &pos)) {
 		conf_resolv_options(b->r, l->p + pos, l->len - pos, b->file,
 				    l->no);
+	} else if (l->len == 7 && memcmp(l->p, "options", 7) == 0) {
+		/* "options" with nothing after it: glibc's MATCH() wants a
+		 * blank after the keyword, so the line is ignored; there is
+		 * nothing to set either, so no trace event */
 	} else if (keyword(l, "sortlist", &pos)) {
 		/* RFC 6724 sorting (gai.conf) replaces sortlist */
 		conf_trace_skip(b->file, l->no, "sortlist_unsupported");

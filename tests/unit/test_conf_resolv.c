@@ -191,6 +191,25 @@ static void test_nameserver_bad(void **state)
 	conf_resolv_free(r);
 }
 
+/* A bare "options" line sets nothing and is not an error (glibc ignores
+ * it); "optionsx" is still an unknown keyword. */
+static void test_bare_options(void **state)
+{
+	(void)state;
+	nskip = 0;
+	struct conf_resolv *r = parse("options\noptions   \nnameserver 192.0.2.1\n");
+	assert_int_equal(nskip, 0);
+	assert_false(r->ns_default);
+	assert_int_equal(r->ndots, 1);
+	conf_resolv_free(r);
+	nskip = 0;
+	r = parse("optionsx ndots:3\n");
+	assert_int_equal(nskip, 1);
+	assert_string_equal(last_reason, "unknown_keyword");
+	assert_int_equal(r->ndots, 1);
+	conf_resolv_free(r);
+}
+
 static void test_search_domain_last_wins(void **state)
 {
 	(void)state;
@@ -425,6 +444,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nameservers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nameserver_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nameserver_bad, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bare_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_domain_last_wins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_bounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_flags, setup, teardown),
