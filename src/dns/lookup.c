@@ -143,6 +143,8 @@ static const char *eai_str(int eai)
 		return "EAI_FAIL";
 	case EAI_MEMORY:
 		return "EAI_MEMORY";
+	case EAI_SYSTEM:
+		return "EAI_SYSTEM";
 	default:
 		return "EAI_OTHER";
 	}

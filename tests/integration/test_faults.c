@@ -263,13 +263,11 @@ static void fd_table_fill(unsigned keep)
 /*
  * EMFILE: the process is out of descriptors when a lookup runs.
  *
- * What librfcres does: every socket() of the lookup fails, each server
- * counts as unreachable (`dns.unreachable errno=other`) and the lookup
- * ends at once with EAI_AGAIN (a temporary failure; nothing waited for).
- * glibc 2.36 returns EAI_SYSTEM with errno EMFILE instead: nss_dns maps
- * EMFILE/ENFILE from res_send to NETDB_INTERNAL, which getaddrinfo turns
- * into EAI_SYSTEM (checked on Debian 12 with glibc's own getaddrinfo in a
- * network namespace; docs/deviations.md).
+ * What librfcres does, as glibc 2.36: the first socket() of the lookup
+ * fails and the lookup ends at once with EAI_SYSTEM and errno EMFILE
+ * (nss_dns maps EMFILE/ENFILE from res_send to NETDB_INTERNAL, which
+ * getaddrinfo turns into EAI_SYSTEM; checked on Debian 12 with glibc's
+ * own getaddrinfo in a network namespace).  Nothing is waited for.
  *
  * Then: no descriptor is leaked, and once descriptors are available again
  * the next lookups succeed with the current configuration.  The
@@ -277,7 +275,8 @@ static void fd_table_fill(unsigned keep)
  * failed lookups are the first to see them and cannot open them: a
  * failed read must not be cached as "file absent" for that identity.
  * Finally one free descriptor only: the UDP query gets it, the TCP
- * fallback after TC cannot, EAI_AGAIN, nothing leaked.
+ * fallback after TC cannot, EAI_SYSTEM/EMFILE, nothing leaked.  The
+ * asynchronous API reports the same through rfcres_req_result.
  */
 static void t_emfile(void **st)
 {
@@ -352,6 +351,37 @@ static void t_emfile(void **st)
 	assert_int_equal(lookup("big.t", AF_INET, 0, &o, &n), 0);
 	assert_int_equal(n, 256);
 	assert_int_equal(fds_settle(before), before);
+
+	/* the same through the asynchronous API: errno is set when the
+	 * result is collected, not when the socket failed */
+	{
+		struct addrinfo h = { .ai_family = AF_INET,
+				      .ai_socktype = SOCK_STREAM };
+		int err = 0;
+		fd_table_fill(0);
+		struct rfcres_req *q = rfcres_req_start("www.t", "80", &h, &err);
+		int rc_async = err, err_async = 0;
+		if (q) {
+			for (int i = 0; i < 100 && !rfcres_req_done(q); i++) {
+				struct pollfd pf[RFCRES_REQ_MAXFDS];
+				int ms, np = rfcres_req_pollfds(
+					q, pf, RFCRES_REQ_MAXFDS, &ms);
+				poll(pf, (nfds_t)np, ms);
+				rfcres_req_process(q, pf, np);
+			}
+			errno = 0; /* rfcres_req_result must set it */
+			struct addrinfo *ar = NULL;
+			rc_async = rfcres_req_result(q, &ar);
+			err_async = errno;
+			if (!rc_async)
+				rfcres_freeaddrinfo(ar);
+		}
+		fd_table_restore();
+		assert_non_null(q);
+		assert_int_equal(rc_async, EAI_SYSTEM);
+		assert_int_equal(err_async, EMFILE);
+		assert_int_equal(fds_settle(before), before);
+	}
 
 	/* one descriptor left: UDP gets it, the TCP fallback does not */
 	fakedns_reset_counters(s);
