@@ -49,8 +49,9 @@ struct dns_query {
 	uint16_t tcp_id;
 	size_t len;
 	uint8_t msg[WIRE_QUERY_MAX];
-	struct dns_addr *addrs;
+	struct dns_addr *addrs; /* addrs_inline, or malloc'd when larger */
 	size_t naddrs;
+	struct dns_addr addrs_inline[4]; /* a typical answer: no allocation */
 	bool has_ptr;
 	uint8_t canon[WIRE_NAME_MAX];
 	uint8_t ptr[WIRE_NAME_MAX];
@@ -366,11 +367,18 @@ static void build_result(struct dns_lookup *l)
 	finish(l, 0);
 }
 
+static void free_addrs(struct dns_query *q)
+{
+	if (q->addrs != q->addrs_inline)
+		free(q->addrs);
+	q->addrs = NULL;
+}
+
 static void reset_queries(struct dns_lookup *l)
 {
 	for (unsigned i = 0; i < l->nq; i++) {
 		struct dns_query *q = &l->q[i];
-		free(q->addrs);
+		free_addrs(q);
 		uint16_t t = q->qtype;
 		memset(q, 0, sizeof *q);
 		q->qtype = t;
@@ -983,7 +991,11 @@ static void accept_reply(struct dns_lookup *l, struct dns_query *q,
 			memcpy(q->ptr, r->ptr, sizeof q->ptr);
 			q->has_ptr = r->has_ptr;
 			if (r->naddrs) {
-				q->addrs = malloc(r->naddrs * sizeof *addrs);
+				size_t cap = sizeof q->addrs_inline /
+					     sizeof q->addrs_inline[0];
+				q->addrs = r->naddrs <= cap
+						   ? q->addrs_inline
+						   : malloc(r->naddrs * sizeof *addrs);
 				if (!q->addrs) {
 					finish(l, EAI_MEMORY);
 					return;
@@ -1480,7 +1492,7 @@ void dns_lookup_free(struct dns_lookup *l)
 	close_fd(&l->tcp.fd);
 	free(l->tcp.in);
 	for (unsigned i = 0; i < l->nq; i++)
-		free(l->q[i].addrs);
+		free_addrs(&l->q[i]);
 	free(l->res.addrs);
 	conf_release(l->snap);
 	free(l);
