@@ -450,11 +450,16 @@ struct conf_snapshot *conf_acquire(void)
 	}
 	struct snap *sn = snap_build(cur, &pr, invalidated);
 	if (!sn) {
+		/* Keep the previous snapshot: take the caller's reference
+		 * while the lock still guarantees the cache's own (after the
+		 * unlock another thread may replace and release it). */
+		if (cur)
+			conf_ref(&cur->s);
 		pthread_mutex_unlock(&cache_lock);
 		TRACE(RFCRES_TRACE_CONF, "conf.error", "reason=no_resources kept=%s",
 		      cur ? "previous" : "builtin");
 		if (cur)
-			return conf_ref(&cur->s); /* still owned by the cache */
+			return &cur->s;
 		pthread_once(&fallback_once, fallback_init);
 		return conf_ref(&fallback);
 	}
