@@ -936,14 +936,30 @@ static void note_trace(const struct ifaddr_note *note)
 		      note->reason, (unsigned long long)note->gen);
 }
 
-struct ifaddr_inv *ifaddr_acquire(void)
+/* Runs fn on the monitor (lock held, st.fd valid); a notification it read
+ * makes the next acquire rebuild. */
+static int run_on_monitor(ifaddr_nl_fn fn, void *arg)
+{
+	bool notified = false;
+	int rc = fn(st.fd, st.portid, &notified, arg);
+	if (notified)
+		st.notified = true;
+	return rc;
+}
+
+static struct ifaddr_inv *acquire(struct exchange *x)
 {
 	struct ifaddr_note note = { 0 };
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&st.lock);
-	note.reason = refresh_reason(&note, NULL);
+	note.reason = refresh_reason(&note, x);
 	if (note.reason)
 		rebuild(&note);
+	if (x && x->rc == -ENOTCONN && st.cur && st.fd >= 0) {
+		/* Not run in place of the drain (a rebuild was due): on the
+		 * monitor as it is now, as ifaddr_netlink_exchange would. */
+		x->rc = run_on_monitor(x->fn, x->arg);
+	}
 	struct ifaddr_inv *inv = st.cur;
 	if (inv)
 		atomic_fetch_add_explicit(&inv->refs, 1, memory_order_relaxed);
@@ -952,29 +968,16 @@ struct ifaddr_inv *ifaddr_acquire(void)
 	return inv;
 }
 
+struct ifaddr_inv *ifaddr_acquire(void)
+{
+	return acquire(NULL);
+}
+
 struct ifaddr_inv *ifaddr_acquire_exchange(ifaddr_nl_fn fn, void *arg,
 					   int *fn_rc)
 {
-	struct ifaddr_note note = { 0 };
 	struct exchange x = { .fn = fn, .arg = arg, .rc = -ENOTCONN };
-	pthread_once(&atfork_once, register_atfork);
-	pthread_mutex_lock(&st.lock);
-	note.reason = refresh_reason(&note, &x);
-	if (note.reason)
-		rebuild(&note);
-	if (x.rc == -ENOTCONN && st.cur && st.fd >= 0) {
-		/* Not run in place of the drain (a rebuild was due): on the
-		 * monitor as it is now, as ifaddr_netlink_exchange would. */
-		bool notified = false;
-		x.rc = fn(st.fd, st.portid, &notified, arg);
-		if (notified)
-			st.notified = true;
-	}
-	struct ifaddr_inv *inv = st.cur;
-	if (inv)
-		atomic_fetch_add_explicit(&inv->refs, 1, memory_order_relaxed);
-	pthread_mutex_unlock(&st.lock);
-	note_trace(&note);
+	struct ifaddr_inv *inv = acquire(&x);
 	*fn_rc = x.rc;
 	return inv;
 }
@@ -989,12 +992,8 @@ int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,
 	 * lost, inherited or in another namespace than the caller's thread
 	 * (each of those rebuilds).  So the socket is ours, of this process,
 	 * in the caller's namespace -- as validated by the caller's acquire. */
-	if (inv && inv == st.cur && st.fd >= 0 && !st.forked) {
-		bool notified = false;
-		rc = fn(st.fd, st.portid, &notified, arg);
-		if (notified)
-			st.notified = true;
-	}
+	if (inv && inv == st.cur && st.fd >= 0 && !st.forked)
+		rc = run_on_monitor(fn, arg);
 	pthread_mutex_unlock(&st.lock);
 	return rc;
 }
