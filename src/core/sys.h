@@ -11,7 +11,9 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
@@ -103,6 +105,20 @@ uint64_t sys_process_epoch(void);
  * tried again).  Returns the number of messages (>= 1, msg_len set), or -1
  * with errno when none was received. */
 int sys_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags);
+
+/* Points mmsghdr slot m at one buffer (iov is its iovec) and, if name is
+ * not NULL, at an address buffer of namelen bytes; everything else zero. */
+static inline void sys_mmsg_slot(struct mmsghdr *m, struct iovec *iov,
+				 void *buf, size_t len, void *name,
+				 socklen_t namelen)
+{
+	*iov = (struct iovec){ buf, len };
+	memset(m, 0, sizeof *m);
+	m->msg_hdr.msg_name = name;
+	m->msg_hdr.msg_namelen = name ? namelen : 0;
+	m->msg_hdr.msg_iov = iov;
+	m->msg_hdr.msg_iovlen = 1;
+}
 
 /* sendmmsg() through the table: the number of messages sent, or -1 with
  * errno.  Where the kernel or a seccomp filter has none (ENOSYS) it returns

@@ -532,14 +532,10 @@ static void udp_sent(struct dns_lookup *l, struct dns_query *q, unsigned s)
 	l->step_sends++;
 }
 
-/* Sends q to server s over UDP.  0, or -errno when the server cannot be
- * reached at all (the step then ends). */
-static int send_udp(struct dns_lookup *l, struct dns_query *q, unsigned s)
+/* send() of the stamped q on server s's socket.  0, or -errno when the
+ * server cannot be reached at all (the step then ends). */
+static int udp_write(struct dns_lookup *l, struct dns_query *q, unsigned s)
 {
-	int rc = ensure_udp(l, s);
-	if (rc)
-		return rc;
-	udp_stamp(l, q, s);
 	ssize_t n = rfcres_sys.send(l->udp[s], q->msg, q->len, MSG_NOSIGNAL);
 	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != ENOBUFS && errno != EINTR)
@@ -547,6 +543,16 @@ static int send_udp(struct dns_lookup *l, struct dns_query *q, unsigned s)
 	/* a full socket buffer loses the datagram like the network would */
 	udp_sent(l, q, s);
 	return 0;
+}
+
+/* Sends q to server s over UDP: 0 or -errno as udp_write. */
+static int send_udp(struct dns_lookup *l, struct dns_query *q, unsigned s)
+{
+	int rc = ensure_udp(l, s);
+	if (rc)
+		return rc;
+	udp_stamp(l, q, s);
+	return udp_write(l, q, s);
 }
 
 /* Parallel mode: every pending query in one sendmmsg() (as glibc's send_dg
@@ -570,10 +576,7 @@ static int send_udp_all(struct dns_lookup *l, unsigned s, unsigned *sent)
 			continue;
 		udp_stamp(l, q, s);
 		qs[n] = q;
-		iov[n] = (struct iovec){ q->msg, q->len };
-		memset(&mv[n], 0, sizeof mv[n]);
-		mv[n].msg_hdr.msg_iov = &iov[n];
-		mv[n].msg_hdr.msg_iovlen = 1;
+		sys_mmsg_slot(&mv[n], &iov[n], q->msg, q->len, NULL, 0);
 		n++;
 	}
 	int r = n > 1 ? sys_sendmmsg(l->udp[s], mv, n, MSG_NOSIGNAL) : 0;
@@ -581,12 +584,9 @@ static int send_udp_all(struct dns_lookup *l, unsigned s, unsigned *sent)
 	for (unsigned i = 0; i < k; i++)
 		udp_sent(l, qs[i], s);
 	for (unsigned i = k; i < n; i++) {
-		ssize_t w = rfcres_sys.send(l->udp[s], qs[i]->msg, qs[i]->len,
-					    MSG_NOSIGNAL);
-		if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ENOBUFS && errno != EINTR)
-			return -errno;
-		udp_sent(l, qs[i], s);
+		rc = udp_write(l, qs[i], s);
+		if (rc)
+			return rc;
 	}
 	*sent = n;
 	return 0;
@@ -631,27 +631,22 @@ static int send_pending(struct dns_lookup *l)
 			    (l->q[i].udp_out & bit))
 				return 0;
 	}
-	unsigned sent = 0;
 	if (!single) {
+		unsigned sent;
 		int rc = send_udp_all(l, s, &sent);
-		if (rc)
-			return rc;
+		if (sent > 1)
+			l->sent_parallel = true;
+		return rc;
 	}
-	for (unsigned i = 0; single && i < l->nq; i++) {
+	for (unsigned i = 0; i < l->nq; i++) {
 		struct dns_query *q = &l->q[i];
 		if (q->done || q->sent_step)
 			continue;
 		if (l->step_sends > 0 &&
 		    (l->opts & CONF_OPT_SINGLE_REQUEST_REOPEN))
 			reopen_udp(l, s);
-		int rc = send_udp(l, q, s);
-		if (rc)
-			return rc;
-		sent++;
-		break;
+		return send_udp(l, q, s);
 	}
-	if (sent > 1)
-		l->sent_parallel = true;
 	return 0;
 }
 
@@ -1092,14 +1087,9 @@ static void on_udp(struct dns_lookup *l, unsigned s, uint64_t now)
 		if (!want)
 			return; /* nothing to wait for: skip the EAGAIN read */
 		int fd = l->udp[s];
-		for (unsigned k = 0; k < 2; k++) {
-			iov[k] = (struct iovec){ buf[k], sizeof buf[k] };
-			memset(&mv[k], 0, sizeof mv[k]);
-			mv[k].msg_hdr.msg_name = &from[k];
-			mv[k].msg_hdr.msg_namelen = sizeof from[k];
-			mv[k].msg_hdr.msg_iov = &iov[k];
-			mv[k].msg_hdr.msg_iovlen = 1;
-		}
+		for (unsigned k = 0; k < 2; k++)
+			sys_mmsg_slot(&mv[k], &iov[k], buf[k], sizeof buf[k],
+				      &from[k], sizeof from[k]);
 		/* MSG_TRUNC: msg_len is the datagram's real length */
 		int r = sys_recvmmsg(fd, mv, want > 1 ? 2 : 1,
 				     MSG_TRUNC | MSG_DONTWAIT);

@@ -998,14 +998,9 @@ static bool nl_collect(int fd, uint32_t portid, struct nl_ctx *c, size_t first,
 		unsigned nslots = outstanding + 2 < c->nslots
 					  ? (unsigned)outstanding + 2
 					  : c->nslots;
-		for (unsigned k = 0; k < nslots; k++) {
-			iov[k] = (struct iovec){ rx[k], NL_SLOT };
-			memset(&mv[k], 0, sizeof mv[k]);
-			mv[k].msg_hdr.msg_name = &from[k];
-			mv[k].msg_hdr.msg_namelen = sizeof from[k];
-			mv[k].msg_hdr.msg_iov = &iov[k];
-			mv[k].msg_hdr.msg_iovlen = 1;
-		}
+		for (unsigned k = 0; k < nslots; k++)
+			sys_mmsg_slot(&mv[k], &iov[k], rx[k], NL_SLOT, &from[k],
+				      sizeof from[k]);
 		int r = sys_recvmmsg(fd, mv, nslots, MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
