@@ -65,20 +65,27 @@ RFCRES_API rfcres_trace_fn rfcres_set_trace(rfcres_trace_fn fn, void *arg)
 	return old;
 }
 
+/* A new lookup's start time and id.  The clock only matters for traced
+ * lookups: not read otherwise (elapsed then shows 0 if tracing is switched
+ * on in the middle of this lookup).  Nor the shared counter (a locked add
+ * per lookup): an untraced lookup gets its id from trace_emit, if ever. */
+static uint64_t next_lookup_id(void)
+{
+	return atomic_fetch_add(&lookup_counter, 1) + 1;
+}
+
+static void lookup_stamp(uint64_t *start_ns, uint64_t *id)
+{
+	bool on = trace_on();
+	*start_ns = on ? sys_now_ns() : 0;
+	*id = on ? next_lookup_id() : 0;
+}
+
 void trace_lookup_begin(void)
 {
 	pthread_once(&debug_once, debug_init);
-	if (tl_depth++ == 0) {
-		/* The clock only matters for traced lookups: not read
-		 * otherwise (elapsed then shows 0 if tracing is switched
-		 * on in the middle of this lookup). */
-		/* Nor the shared counter (a locked add per lookup): an
-		 * untraced lookup gets its id from trace_emit, if ever. */
-		tl_start_ns = trace_on() ? sys_now_ns() : 0;
-		tl_lookup_id = trace_on()
-				       ? atomic_fetch_add(&lookup_counter, 1) + 1
-				       : 0;
-	}
+	if (tl_depth++ == 0)
+		lookup_stamp(&tl_start_ns, &tl_lookup_id);
 }
 
 void trace_lookup_end(void)
@@ -96,10 +103,7 @@ void trace_lookup_open(struct trace_lookup_ctx *c)
 		c->start_ns = tl_start_ns;
 		c->lookup_id = tl_lookup_id;
 	} else {
-		c->start_ns = trace_on() ? sys_now_ns() : 0;
-		c->lookup_id = trace_on()
-				       ? atomic_fetch_add(&lookup_counter, 1) + 1
-				       : 0;
+		lookup_stamp(&c->start_ns, &c->lookup_id);
 	}
 }
 
@@ -165,7 +169,7 @@ void trace_emit(enum rfcres_trace_category cat, const char *name,
 	/* A lookup that began untraced gets its id with its first event
 	 * (tracing was switched on meanwhile). */
 	if (tl_depth > 0 && tl_lookup_id == 0)
-		tl_lookup_id = atomic_fetch_add(&lookup_counter, 1) + 1;
+		tl_lookup_id = next_lookup_id();
 
 	struct rfcres_trace_event ev = {
 		.category = cat,
