@@ -45,13 +45,10 @@ static bool aton_part(const char **sp, uint64_t *val)
 		base = 8;
 	}
 	for (;; s++) {
-		unsigned d;
-		if (dec_digit(*s))
-			d = (unsigned)(*s - '0');
-		else if (base == 16 && hex_value(*s) >= 0)
-			d = (unsigned)hex_value(*s);
-		else
+		int h = hex_value(*s);
+		if (h < 0 || (h > 9 && base != 16))
 			break;
+		unsigned d = (unsigned)h;
 		if (d >= base)
 			return false;
 		v = v * base + d;
