@@ -507,11 +507,14 @@ void conf_services_acquire(struct conf_services_ref *ref)
 			     : services_invalidated ? "res_init" : "changed";
 	struct conf_part *p = part_load(CONF_FILE_SERVICES, &pr, reason);
 	if (!p) {
-		/* out of memory: keep serving the previous parse, if any */
+		/* out of memory or descriptors (part_load): keep serving
+		 * the previous parse, if any */
 		if (cur)
 			services_ref(ref, cur);
 		pthread_mutex_unlock(&cache_lock);
-		TRACE(RFCRES_TRACE_CONF, "conf.error", "reason=no_memory");
+		TRACE(RFCRES_TRACE_CONF, "conf.error",
+		      "file=services reason=no_resources kept=%s",
+		      cur ? "previous" : "none");
 		return;
 	}
 	services_invalidated = false;
