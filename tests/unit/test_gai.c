@@ -28,65 +28,43 @@
 #include "core/sys.h"
 #include "gai/gai.h"
 #include "rfcres.h"
+#include "conf_dir.h"
 
 static char dir[] = "/tmp/rfcres-gai-XXXXXX";
 
 static void put(const char *name, const char *text)
 {
-	char p[128];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	conf_dir_put(dir, name, text);
 }
 
-static void write_hosts(void)
+/* "many": 20 addresses (more than GAI_INLINE_ADDRS), alternating
+ * families, under a canonical name that differs from the alias. */
+static void many_hosts(char *hosts, size_t cap)
 {
-	/* "many": 20 addresses (more than GAI_INLINE_ADDRS), alternating
-	 * families, under a canonical name that differs from the alias */
-	char hosts[4096];
 	int n = 0;
 	for (int i = 1; i <= 10; i++) {
-		n += snprintf(hosts + n, sizeof hosts - (size_t)n,
+		n += snprintf(hosts + n, cap - (size_t)n,
 			      "192.0.2.%d canon.many.test many\n", i);
-		n += snprintf(hosts + n, sizeof hosts - (size_t)n,
+		n += snprintf(hosts + n, cap - (size_t)n,
 			      "2001:db8::%x canon.many.test many\n", i);
 	}
-	snprintf(hosts + n, sizeof hosts - (size_t)n,
+	snprintf(hosts + n, cap - (size_t)n,
 		 "127.0.0.1 localhost\n::1 localhost\n"
 		 "192.0.2.99 one.test\n");
-	put("hosts", hosts);
 }
 
 static int setup(void **st)
 {
 	(void)st;
-	if (!mkdtemp(dir))
-		return -1;
-	write_hosts();
-	put("resolv.conf", "nameserver 127.0.0.1:9\noptions timeout:1 attempts:1\n");
-	put("gai.conf", "");
-	char p[128];
-	snprintf(p, sizeof p, "%s/hosts", dir);
-	setenv("RFCRES_HOSTS", p, 1);
-	snprintf(p, sizeof p, "%s/resolv.conf", dir);
-	setenv("RFCRES_RESOLV_CONF", p, 1);
-	snprintf(p, sizeof p, "%s/gai.conf", dir);
-	setenv("RFCRES_GAI_CONF", p, 1);
-	return 0;
+	char hosts[4096];
+	many_hosts(hosts, sizeof hosts);
+	return conf_dir_setup(dir, hosts);
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	const char *f[] = { "hosts", "resolv.conf", "gai.conf" };
-	char p[128];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, f[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	conf_dir_teardown(dir);
 	return 0;
 }
 
@@ -178,7 +156,9 @@ static void t_async_canon_lifetime(void **st)
 	assert_int_equal(rfcres_req_result(q, &res), 0);
 	assert_string_equal(res->ai_canonname, "one.test");
 	rfcres_freeaddrinfo(res);
-	write_hosts(); /* restore */
+	char hosts[4096]; /* restore */
+	many_hosts(hosts, sizeof hosts);
+	put("hosts", hosts);
 }
 
 /* ---- system calls of a steady-state lookup, through rfcres_sys ---------- */

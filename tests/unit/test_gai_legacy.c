@@ -19,6 +19,7 @@
 
 #include "gai/gai_legacy.h"
 #include "rfcres.h"
+#include "conf_dir.h"
 
 static void t_classify(void **st)
 {
@@ -127,48 +128,19 @@ static void t_codes(void **st)
 
 static char dir[] = "/tmp/rfcres-legacy-XXXXXX";
 
-static void put(const char *name, const char *text)
-{
-	char p[128];
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int setup(void **st)
 {
 	(void)st;
-	if (!mkdtemp(dir))
-		return -1;
-	put("hosts", "192.0.2.1 multi.test m1 shared\n"
-		     "2001:db8::1 multi.test m6\n"
-		     "192.0.2.2 other.test multi.test m2\n"
-		     "198.51.100.7 single.test s\n");
-	/* a loopback port nothing listens on; no test name goes to DNS */
-	put("resolv.conf", "nameserver 127.0.0.1:9\noptions timeout:1 attempts:1\n");
-	put("gai.conf", "");
-	char p[128];
-	snprintf(p, sizeof p, "%s/hosts", dir);
-	setenv("RFCRES_HOSTS", p, 1);
-	snprintf(p, sizeof p, "%s/resolv.conf", dir);
-	setenv("RFCRES_RESOLV_CONF", p, 1);
-	snprintf(p, sizeof p, "%s/gai.conf", dir);
-	setenv("RFCRES_GAI_CONF", p, 1);
-	return 0;
+	return conf_dir_setup(dir, "192.0.2.1 multi.test m1 shared\n"
+				   "2001:db8::1 multi.test m6\n"
+				   "192.0.2.2 other.test multi.test m2\n"
+				   "198.51.100.7 single.test s\n");
 }
 
 static int teardown(void **st)
 {
 	(void)st;
-	const char *f[] = {"hosts", "resolv.conf", "gai.conf"};
-	char p[128];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof p, "%s/%s", dir, f[i]);
-		unlink(p);
-	}
-	rmdir(dir);
+	conf_dir_teardown(dir);
 	return 0;
 }
 
