@@ -563,16 +563,16 @@ static ssize_t fk_recvmsg(int fd, struct msghdr *msg, int flags)
 	return n;
 }
 
-/* Batched forms over the single ones: as the kernel, a receive batch
- * stops at the first datagram that is not there (returning what it got),
- * an error is reported only when nothing was received. */
-static int fk_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
-		       struct timespec *t)
+/* Batched forms over the single ones: as the kernel, a batch stops at the
+ * first datagram that is not there (returning what it got), an error is
+ * reported only when nothing was received or sent. */
+static int fk_batch(int fd, struct mmsghdr *v, unsigned n, int flags,
+		    bool send)
 {
-	(void)t;
 	unsigned k = 0;
 	for (; k < n; k++) {
-		ssize_t r = fk_recvmsg(fd, &v[k].msg_hdr, flags);
+		ssize_t r = send ? fk_sendmsg(fd, &v[k].msg_hdr, flags)
+				 : fk_recvmsg(fd, &v[k].msg_hdr, flags);
 		if (r < 0) {
 			if (k == 0)
 				return -1;
@@ -583,19 +583,16 @@ static int fk_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
 	return (int)k;
 }
 
+static int fk_recvmmsg(int fd, struct mmsghdr *v, unsigned n, int flags,
+		       struct timespec *t)
+{
+	(void)t;
+	return fk_batch(fd, v, n, flags, false);
+}
+
 static int fk_sendmmsg(int fd, struct mmsghdr *v, unsigned n, int flags)
 {
-	unsigned k = 0;
-	for (; k < n; k++) {
-		ssize_t r = fk_sendmsg(fd, &v[k].msg_hdr, flags);
-		if (r < 0) {
-			if (k == 0)
-				return -1;
-			break;
-		}
-		v[k].msg_len = (unsigned)r;
-	}
-	return (int)k;
+	return fk_batch(fd, v, n, flags, true);
 }
 
 static short readiness(struct fk_sock *k)
