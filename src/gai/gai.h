@@ -74,4 +74,10 @@ bool gai_is_localhost(const char *name);
 int gai_reverse_dns(struct conf_snapshot *snap, int family,
 		    const unsigned char *addr, char *name, size_t len);
 
+/* NI_NOFQDN as glibc's getnameinfo does it: the local domain is what
+ * follows the first dot of self (our host name); name is cut before the
+ * first occurrence of that domain (case-sensitive) if a dot precedes it,
+ * wherever it occurs.  Pure: self is passed in. */
+void gai_nofqdn(char *name, const char *self);
+
 #endif

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -82,20 +81,27 @@ int gai_reverse_dns(struct conf_snapshot *snap, int family,
 	return eai;
 }
 
-/* NI_NOFQDN: glibc cuts the local domain (the part of our own host name
- * after its first dot) off names inside it. */
+/* NI_NOFQDN: glibc (nss/getnameinfo.c) finds the local domain with strstr
+ * -- the first occurrence, case-sensitive, not only as a suffix -- and cuts
+ * the name before the dot that precedes it; no cut if that occurrence is
+ * not preceded by a dot. */
+void gai_nofqdn(char *name, const char *self)
+{
+	const char *dom = strchr(self, '.');
+	if (!dom || !dom[1])
+		return;
+	char *c = strstr(name, dom + 1);
+	if (c && c != name && c[-1] == '.')
+		c[-1] = '\0';
+}
+
 static void strip_local_domain(char *name)
 {
 	char self[256];
 	if (gethostname(self, sizeof self) != 0)
 		return;
 	self[sizeof self - 1] = '\0';
-	const char *dom = strchr(self, '.');
-	if (!dom)
-		return;
-	char *c = strchr(name, '.');
-	if (c && strcasecmp(c, dom) == 0)
-		*c = '\0';
+	gai_nofqdn(name, self);
 }
 
 static int numeric_host(int family, const unsigned char *a, uint32_t scope,
@@ -156,10 +162,14 @@ static int lookup_host(int family, const unsigned char *a, uint32_t scope,
 			errno = saved_errno;
 			return EAI_SYSTEM;
 		}
-		/* glibc: a resolver that could not answer is EAI_AGAIN when
-		 * a name is required */
+		/* glibc gni_host_inet_name: a resolver that could not
+		 * answer (TRY_AGAIN: SERVFAIL, no server reachable) is
+		 * EAI_AGAIN with or without NI_NAMEREQD; only a name that
+		 * does not exist falls back to the numeric form */
+		if (eai == EAI_AGAIN)
+			return EAI_AGAIN;
 		if (flags & NI_NAMEREQD)
-			return eai == EAI_AGAIN ? EAI_AGAIN : EAI_NONAME;
+			return EAI_NONAME;
 	}
 	return numeric_host(family, a, scope, flags, host, hostlen);
 }
