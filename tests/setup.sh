@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev musl-tools
   libcmocka-dev libevent-dev libc-ares-dev iproute2 nftables curl python3
-  valgrind strace man-db groff-base netbase git"
+  valgrind strace man-db groff-base netbase git libpython3.11-testsuite"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
