@@ -647,7 +647,7 @@ int gai_req_finish(struct gai_req *r, struct addrinfo **res)
 	if (r->flags & AI_CANONNAME)
 		canon = r->canon ? r->canon : r->name;
 	rc = gai_result_build(r->addrs, r->naddrs, r->servs, r->nservs, canon,
-			      res);
+			      r->flags, res);
 out:
 	TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=%zu", rc,
 	      rc ? (size_t)0 : r->naddrs);

@@ -7,13 +7,14 @@
 #include "rfcres.h"
 
 static struct addrinfo *node_new(const struct gai_addr *a,
-				 const struct gai_serv *s)
+				 const struct gai_serv *s, int flags)
 {
 	size_t salen = a->family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					     : sizeof(struct sockaddr_in);
 	struct addrinfo *ai = calloc(1, sizeof *ai + salen);
 	if (!ai)
 		return NULL;
+	ai->ai_flags = flags;
 	ai->ai_family = a->family;
 	ai->ai_socktype = s->socktype;
 	ai->ai_protocol = s->protocol;
@@ -36,12 +37,12 @@ static struct addrinfo *node_new(const struct gai_addr *a,
 
 int gai_result_build(const struct gai_addr *addrs, size_t naddrs,
 		     const struct gai_serv *servs, size_t nservs,
-		     const char *canon, struct addrinfo **res)
+		     const char *canon, int flags, struct addrinfo **res)
 {
 	struct addrinfo *head = NULL, **tail = &head;
 	for (size_t i = 0; i < naddrs; i++) {
 		for (size_t j = 0; j < nservs; j++) {
-			struct addrinfo *ai = node_new(&addrs[i], &servs[j]);
+			struct addrinfo *ai = node_new(&addrs[i], &servs[j], flags);
 			if (!ai)
 				goto oom;
 			*tail = ai;

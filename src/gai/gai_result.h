@@ -17,9 +17,11 @@ struct gai_addr {
 };
 
 /* Builds addresses × services in order.  canon (may be NULL) is copied to
- * the first node.  Returns 0 or EAI_MEMORY (nothing allocated then). */
+ * the first node.  Every node's ai_flags is flags, the request's flags
+ * (glibc copies them into each result; the default hints' without hints).
+ * Returns 0 or EAI_MEMORY (nothing allocated then). */
 int gai_result_build(const struct gai_addr *addrs, size_t naddrs,
 		     const struct gai_serv *servs, size_t nservs,
-		     const char *canon, struct addrinfo **res);
+		     const char *canon, int flags, struct addrinfo **res);
 
 #endif

@@ -2,7 +2,7 @@
  * Differential test: glibc's getaddrinfo and rfcres_getaddrinfo in one
  * process, same hosts file, same services file, thousands of argument
  * combinations.  Results (family, socktype, protocol, address, port, scope
- * id, canonical name, order) and error codes must match, except where the
+ * id, canonical name, ai_flags, order) and error codes must match, except where the
  * expected-difference table below says otherwise; each entry names the
  * section of docs/deviations.md that explains it.
  *
@@ -45,11 +45,13 @@ static void render(int rc, struct addrinfo *res, char *out, size_t len)
 			port = ntohs(s->sin6_port);
 			scope = s->sin6_scope_id;
 		}
-		o += (size_t)snprintf(out + o, len - o, "[%d/%d/%d %s %u %u %s len=%u]",
+		o += (size_t)snprintf(out + o, len - o,
+				      "[%d/%d/%d %s %u %u %s len=%u flags=0x%x]",
 				      ai->ai_family, ai->ai_socktype,
 				      ai->ai_protocol, a, port, scope,
 				      ai->ai_canonname ? ai->ai_canonname : "-",
-				      (unsigned)ai->ai_addrlen);
+				      (unsigned)ai->ai_addrlen,
+				      (unsigned)ai->ai_flags);
 	}
 }
 
