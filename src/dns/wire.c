@@ -505,6 +505,16 @@ enum wire_err wire_decode_reply(const uint8_t *msg, size_t len,
 		 ns = wire_get16(msg + 8), ar = wire_get16(msg + 10);
 	if (qd == 0 && r->rcode == WIRE_R_FORMERR && q->allow_formerr_noq)
 		return WIRE_OK;
+	/* glibc res_send.c (bug 31890): some recursive resolvers send
+	 * SERVFAIL, NOTIMP and REFUSED as a bare header without the question.
+	 * Waiting out the timeout for a reply that never comes helps nobody;
+	 * such a reply (address, port and ID already matched) carries only its
+	 * rcode, which can do no more than move the lookup on to the next
+	 * server -- as one with the question would.  No record is read. */
+	if (qd == 0 && an == 0 && ns == 0 && ar == 0 &&
+	    (r->rcode == WIRE_R_SERVFAIL || r->rcode == WIRE_R_NOTIMP ||
+	     r->rcode == WIRE_R_REFUSED))
+		return WIRE_OK;
 	if (qd != 1)
 		return WIRE_E_QDCOUNT;
 	size_t off;

@@ -133,7 +133,9 @@ struct wire_reply {
 	uint16_t id;
 	unsigned rcode;
 	bool tc, aa, ra, ad;
-	bool has_question;    /* false only for an accepted FORMERR without */
+	/* false only for an accepted FORMERR without, or a header-only
+	 * SERVFAIL / NOTIMP / REFUSED (glibc bug 31890) */
+	bool has_question;
 	size_t naddrs;        /* addresses of the final name, answer order */
 	unsigned cname_hops;
 	uint8_t canon[WIRE_NAME_MAX]; /* final owner name (wire form) */

@@ -399,6 +399,19 @@ static void test_decode_tc_and_formerr(void **state)
 	assert_int_equal(dec(&m, &q), WIRE_OK);
 	assert_int_equal(r.rcode, WIRE_R_FORMERR);
 	assert_false(r.has_question);
+	/* header-only SERVFAIL, NOTIMP, REFUSED (glibc bug 31890): accepted
+	 * as their rcode; NOERROR, NXDOMAIN, or any record count: not */
+	q.allow_formerr_noq = false;
+	for (unsigned rc = 2; rc <= 5; rc++) {
+		hdr(&m, rc, 0, 0, 0, 0);
+		assert_int_equal(dec(&m, &q),
+				 rc == WIRE_R_NXDOMAIN ? WIRE_E_QDCOUNT : WIRE_OK);
+	}
+	assert_false(r.has_question);
+	hdr(&m, WIRE_R_NOERROR, 0, 0, 0, 0);
+	assert_int_equal(dec(&m, &q), WIRE_E_QDCOUNT);
+	hdr(&m, WIRE_R_SERVFAIL, 0, 1, 0, 0);
+	assert_int_equal(dec(&m, &q), WIRE_E_QDCOUNT);
 }
 
 /* ---- decoder: hostile messages -------------------------------------------- */
