@@ -69,6 +69,9 @@ enum fakedns_kind {
 	FAKEDNS_PTR_LOOP,	/* answer RR name is a compression loop */
 	FAKEDNS_ROTATE,		/* round-robin A/AAAA order per answer */
 	FAKEDNS_TTL,		/* arg: TTL of every answer record */
+	FAKEDNS_SHORT_RCODE,	/* arg: rcode of a 12-byte header-only reply */
+	FAKEDNS_SHORT_RCODE_AAAA, /* the same, to AAAA queries only */
+	FAKEDNS_NODATA_NO_RA,	/* replies without records have RA=0 */
 	FAKEDNS_KIND_MAX
 };
 

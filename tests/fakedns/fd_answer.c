@@ -243,7 +243,10 @@ size_t fda_build(struct fdz_zone *z, const struct fdw_query *q,
 	int rcode = forced_rcode(q, b);
 	int opt = q->edns && rcode != FDW_R_FORMERR;
 	size_t limit = tcp ? FDA_MAX_MSG : fda_udp_limit(q, b);
+	size_t short_len = fda_short(q, b, out, cap, info);
 
+	if (short_len)
+		return short_len;
 	wb = &wbs;
 	fdw_init(wb, out, cap < FDA_MAX_MSG ? cap : FDA_MAX_MSG);
 	memset(&c, 0, sizeof(c));
@@ -272,7 +275,9 @@ size_t fda_build(struct fdz_zone *z, const struct fdw_query *q,
 		put_opt(wb);
 		fdw_set_u16(wb, 10, 1);
 	}
-	fdw_set_u16(wb, 2, reply_flags(q, rcode, c.tc));
+	fdw_set_u16(wb, 2, reply_flags(q, rcode, c.tc) &
+			       (c.an == 0 && fdz_has(b, FAKEDNS_NODATA_NO_RA) ?
+				~(unsigned)FDW_F_RA : ~0u));
 	fdw_set_u16(wb, 6, c.an);
 	if (wb->err)
 		return 0;

@@ -31,6 +31,11 @@ size_t fda_build(struct fdz_zone *z, const struct fdw_query *q,
 size_t fda_error(const uint8_t *query, size_t qlen, unsigned rcode,
 		 uint8_t *out, size_t cap);
 
+/* fd_short.c: the 12-byte header-only reply (QDCOUNT 0) of the
+ * short-rcode behaviours, or 0 when b asks for none for this query. */
+size_t fda_short(const struct fdw_query *q, const struct fdz_behav *b,
+		 uint8_t *out, size_t cap, struct fda_info *info);
+
 /* The UDP size limit a query gets under b (RFC 1035 §4.2.1, RFC 6891). */
 size_t fda_udp_limit(const struct fdw_query *q, const struct fdz_behav *b);
 

@@ -48,6 +48,9 @@ static const struct {
 	{ "ptr-loop", FAKEDNS_PTR_LOOP, 0 },
 	{ "rotate", FAKEDNS_ROTATE, 0 },
 	{ "ttl", FAKEDNS_TTL, 1 },
+	{ "short-rcode", FAKEDNS_SHORT_RCODE, 1 },
+	{ "short-rcode-aaaa", FAKEDNS_SHORT_RCODE_AAAA, 1 },
+	{ "nodata-no-ra", FAKEDNS_NODATA_NO_RA, 0 },
 	/* aliases */
 	{ "compression-loop", FAKEDNS_PTR_LOOP, 0 },
 	{ "tcp-reset", FAKEDNS_TCP_REFUSED, 0 },

@@ -461,6 +461,32 @@ static void t_rcodes(void **state)
 	assert_int_equal(u16(f->m.b + 10), 0);	/* no OPT in the FORMERR */
 	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 25, &f->m);
 	assert_int_equal(m_rcode(&f->m), 0);
+	fakedns_clear(f->fd, "www.t.test");
+
+	/* short-rcode: 12 bytes, ID echoed, QDCOUNT 0; -aaaa: AAAA only */
+	assert_int_equal(fakedns_behave(f->fd, NULL, "short-rcode 5"), 0);
+	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 26, &f->m);
+	assert_int_equal(f->m.n, 12);
+	assert_int_equal(m_id(&f->m), 26);
+	assert_int_equal(m_rcode(&f->m), 5);
+	assert_int_equal(u16(f->m.b + 4), 0);
+	fakedns_clear(f->fd, NULL);
+	assert_int_equal(fakedns_behave(f->fd, NULL, "short-rcode-aaaa 2"), 0);
+	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 27, &f->m);
+	assert_int_equal(m_rcode(&f->m), 0);
+	assert_int_equal(m_an(&f->m), 2);
+	ask_udp(f->port, AF_INET, "www.t.test", T_AAAA, 0, 28, &f->m);
+	assert_int_equal(f->m.n, 12);
+	assert_int_equal(m_rcode(&f->m), 2);
+	fakedns_clear(f->fd, NULL);
+	/* nodata-no-ra: RA cleared on empty answers only */
+	assert_int_equal(fakedns_behave(f->fd, NULL, "nodata-no-ra"), 0);
+	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 29, &f->m);
+	assert_true(f->m.b[3] & 0x80);
+	ask_udp(f->port, AF_INET, "www.t.test", T_PTR, 0, 30, &f->m);
+	assert_int_equal(m_an(&f->m), 0);
+	assert_false(f->m.b[3] & 0x80);
+	fakedns_clear(f->fd, NULL);
 }
 
 static void t_wrong_id_question_port(void **state)
