@@ -39,7 +39,7 @@ void resolv(const char *prefix, int n, const char *extra);
 unsigned long queries(int i);
 void reset_counters(int n);
 double now(void);
-char *xasprintf(const char *fmt, ...);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* head, then STREAM/TCP, DGRAM/UDP, RAW/IP lines for a4 and for a6 */
 char *expect3(const char *head, const char *a4, const char *a6);
 

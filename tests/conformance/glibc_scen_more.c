@@ -318,8 +318,8 @@ static void noaaaa(void)
 					    "an-1.ns2.ar1.example"};
 	static const char *const v4[] = {
 		"address: STREAM/TCP 192.0.2.1 80\n",
-		"address: STREAM/TCP 192.0.2.1 80\naddress: STREAM/TCP 192.0.2.2 80\n"
-		"address: STREAM/TCP 192.0.2.3 80\n",
+		("address: STREAM/TCP 192.0.2.1 80\naddress: STREAM/TCP 192.0.2.2 80\n"
+		 "address: STREAM/TCP 192.0.2.3 80\n"),
 		"error: No address associated with hostname\n",
 		"error: Name or service not known\n"};
 	for (int i = 0; i < 4; i++) {
