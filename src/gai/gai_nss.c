@@ -1,0 +1,294 @@
+/*
+ * The hosts line for getaddrinfo, as glibc 2.36 walks it
+ * (sysdeps/posix/getaddrinfo.c get_nss_addresses):
+ *  - every source starts afresh: what an earlier source found is dropped
+ *    when the walk goes on (SUCCESS=continue), as glibc's loop resets its
+ *    result at the top of each iteration;
+ *  - the action for the source's status decides: return ends the walk,
+ *    continue goes to the next source; merge is not supported for hosts:
+ *    glibc then stops with errno EBUSY and no result (EAI_SYSTEM when the
+ *    status was UNAVAIL or TRYAGAIN, else EAI_NONAME);
+ *  - the error of a walk that found nothing is that of the LAST source
+ *    consulted: files -> EAI_NONAME; dns -> the DNS result's own error
+ *    (EAI_NONAME, EAI_NODATA, EAI_AGAIN, EAI_FAIL, EAI_SYSTEM); a module ->
+ *    glibc's rule: UNAVAIL/TRYAGAIN with h_errno NETDB_INTERNAL is
+ *    EAI_SYSTEM with the module's errno (EBUSY for a module that is not
+ *    installed or lacks the functions), h_errno TRY_AGAIN is EAI_AGAIN,
+ *    NO_DATA is EAI_NODATA, anything else EAI_NONAME.
+ * DNS statuses (glibc nss_dns): an answer is SUCCESS; NXDOMAIN and NODATA
+ * are NOTFOUND; a timeout or unreachable servers are UNAVAIL (nss_dns maps
+ * ETIMEDOUT/ECONNREFUSED to UNAVAIL).  RFC 6761 localhost names are the
+ * dns source's answer (librfcres never sends them to DNS), so a module or
+ * files placed before dns still answers them first.
+ */
+#include "gai/gai_nss.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/conf.h"
+#include "conf/conf_nsswitch.h"
+#include "core/trace.h"
+#include "dns/lookup.h"
+#include "nss/nss_hosts.h"
+#include "nss/nss_module.h"
+
+/* The line used when the snapshot has none (the out-of-memory fallback):
+ * glibc's built-in default, CONF_NSS_DEFAULT_HOSTS. */
+static const struct conf_nss_source default_src[] = {
+	{ "files", CONF_NSS_FILES,
+	  { CONF_NSS_RETURN, CONF_NSS_CONTINUE, CONF_NSS_CONTINUE,
+	    CONF_NSS_CONTINUE } },
+	{ "dns", CONF_NSS_DNS,
+	  { CONF_NSS_RETURN, CONF_NSS_CONTINUE, CONF_NSS_CONTINUE,
+	    CONF_NSS_CONTINUE } },
+};
+
+static size_t line_len(const struct conf_nsswitch *n)
+{
+	return n ? n->nsrc : sizeof default_src / sizeof default_src[0];
+}
+
+static const struct conf_nss_source *line_at(const struct conf_nsswitch *n,
+					     size_t i)
+{
+	return n ? &n->src[i] : &default_src[i];
+}
+
+static void reset_result(struct gai_req *r)
+{
+	r->naddrs = 0;
+	r->canon = NULL;
+	free(r->nss_canon);
+	r->nss_canon = NULL;
+	if (r->dns) {
+		dns_lookup_free(r->dns);
+		r->dns = NULL;
+	}
+	r->dns_running = false;
+	r->eai = 0;
+	r->sys_errno = 0;
+}
+
+static void trace_source(const struct conf_nss_source *s,
+			 enum conf_nss_status st, enum conf_nss_action act,
+			 size_t naddrs, const char *extra)
+{
+	if (!trace_on())
+		return;
+	char sn[96];
+	trace_emit(RFCRES_TRACE_LOOKUP, "nss.source",
+		   "name=%s status=%s action=%s found=%zu%s%s",
+		   trace_safe(s->name, sn, sizeof sn),
+		   conf_nss_status_name(st), conf_nss_action_name(act), naddrs,
+		   extra ? " " : "", extra ? extra : "");
+}
+
+static int module_error(const struct nss_answer *a, int *sys_errno)
+{
+	if ((a->status == CONF_NSS_UNAVAIL || a->status == CONF_NSS_TRYAGAIN) &&
+	    a->herr == NSS_NETDB_INTERNAL) {
+		*sys_errno = a->err;
+		return EAI_SYSTEM;
+	}
+	if (a->no_data && a->no_inet6_data)
+		return a->no_data == EAI_AGAIN && a->no_inet6_data == EAI_AGAIN
+			       ? EAI_AGAIN
+			       : EAI_NODATA;
+	return EAI_NONAME;
+}
+
+/* One module source.  Returns its status, or -1 with *fatal set when the
+ * lookup ends at once (EAI_MEMORY; EAI_SYSTEM from a gethostbyname2_r
+ * call, as glibc's gethosts returns it). */
+static int src_module(struct gai_req *r, const struct conf_nss_source *s,
+		      const char *name, char *extra, size_t elen, int *fatal)
+{
+	struct nss_answer a;
+	const struct nss_module *m;
+	static const struct nss_module reentered = { .why = "reentered" };
+	m = nss_module_in_call() ? &reentered : nss_module_get(s->name);
+	unsigned q = 0;
+	if (r->flags & AI_V4MAPPED)
+		q |= NSS_Q_V4MAPPED;
+	if (r->flags & AI_ALL)
+		q |= NSS_Q_ALL;
+	if (r->flags & AI_CANONNAME)
+		q |= NSS_Q_CANON;
+	nss_hosts_byname(m, name, r->family, q, &a);
+	snprintf(extra, elen, "fn=%s errno=%d h_errno=%d%s%s%s", a.fn, a.err,
+		 a.herr, m->why ? " reason=" : "", m->why ? m->why : "",
+		 a.garbage ? " garbage=yes" : "");
+	if (a.erange && strlen(extra) + 16 < elen)
+		snprintf(extra + strlen(extra), elen - strlen(extra),
+			 " erange=%u", a.erange);
+	int rc = a.eai;
+	for (size_t i = 0; !rc && i < a.naddrs; i++)
+		rc = gai_req_add(r, a.addrs[i].family, a.addrs[i].addr,
+				 a.addrs[i].scope_id);
+	if (!rc && a.name[0] && (r->flags & AI_CANONNAME)) {
+		if (!(r->nss_canon = strdup(a.name)))
+			rc = EAI_MEMORY;
+		r->canon = r->nss_canon;
+	}
+	if (rc) {
+		if (rc == EAI_SYSTEM)
+			r->sys_errno = a.err;
+		nss_answer_free(&a);
+		*fatal = rc;
+		return -1;
+	}
+	int st = a.status;
+	if (st == CONF_NSS_SUCCESS && r->naddrs == 0) {
+		r->eai = module_error(&a, &r->sys_errno);
+	} else if (st != CONF_NSS_SUCCESS) {
+		r->naddrs = 0;
+		r->eai = module_error(&a, &r->sys_errno);
+	}
+	nss_answer_free(&a);
+	return st;
+}
+
+static int dns_status(int eai)
+{
+	switch (eai) {
+	case 0:
+		return CONF_NSS_SUCCESS;
+	case EAI_NONAME:
+	case EAI_NODATA:
+		return CONF_NSS_NOTFOUND;
+	default:
+		return CONF_NSS_UNAVAIL;
+	}
+}
+
+/* Applies the action for st of source s; true when the walk ends. */
+static bool decide(struct gai_req *r, const struct conf_nss_source *s,
+		   int st, const char *extra)
+{
+	enum conf_nss_action act = s->action[st];
+	size_t nsrc = line_len(r->snap->nsswitch);
+	trace_source(s, (enum conf_nss_status)st, act, r->naddrs, extra);
+	if (act == CONF_NSS_RETURN || r->nss_pos >= nsrc)
+		return true;
+	if (act == CONF_NSS_MERGE) {
+		/* glibc: "The hosts database does not support MERGE":
+		 * h_errno NETDB_INTERNAL, errno EBUSY, the result reset */
+		TRACE(RFCRES_TRACE_LOOKUP, "nss.merge",
+		      "result=unsupported errno=EBUSY");
+		bool sys = st == CONF_NSS_UNAVAIL || st == CONF_NSS_TRYAGAIN;
+		reset_result(r);
+		r->eai = sys ? EAI_SYSTEM : EAI_NONAME;
+		r->sys_errno = sys ? EBUSY : 0;
+		r->nss_pos = nsrc;
+		return true;
+	}
+	return false;
+}
+
+/* Keeps the name for the walk after DNS (the caller's string is gone by
+ * then); only needed when a source follows. */
+static int keep_name(struct gai_req *r, const char *name)
+{
+	if (r->nss_name || r->nss_pos >= line_len(r->snap->nsswitch))
+		return 0;
+	r->nss_name = strdup(name);
+	return r->nss_name ? 0 : EAI_MEMORY;
+}
+
+int gai_nss_walk(struct gai_req *r, const char *name)
+{
+	const struct conf_nsswitch *nsw = gai_req_snap(r)->nsswitch;
+	size_t nsrc = line_len(nsw);
+	if (r->nss_pos == 0 && trace_on()) {
+		char sl[512];
+		trace_emit(RFCRES_TRACE_LOOKUP, "nss.line", "sources=%zu line=%s",
+			   nsrc,
+			   trace_safe(nsw ? nsw->text : CONF_NSS_DEFAULT_HOSTS,
+				      sl, sizeof sl));
+	}
+	/* An empty (or rejected) line: nothing answers.  glibc 2.36 reads
+	 * past its empty list; librfcres answers "not found". */
+	r->eai = EAI_NONAME;
+	while (r->nss_pos < nsrc) {
+		const struct conf_nss_source *s = line_at(nsw, r->nss_pos++);
+		reset_result(r);
+		char extra[192] = "";
+		int st, rc;
+		switch (s->kind) {
+		case CONF_NSS_FILES:
+			rc = gai_src_files(r, name);
+			if (rc < 0)
+				return EAI_MEMORY;
+			st = rc ? CONF_NSS_SUCCESS : CONF_NSS_NOTFOUND;
+			r->eai = rc ? 0 : EAI_NONAME;
+			break;
+		case CONF_NSS_DNS:
+			if (gai_is_localhost(name)) {
+				rc = gai_src_localhost(r);
+				if (rc < 0)
+					return EAI_MEMORY;
+				st = CONF_NSS_SUCCESS;
+				break;
+			}
+			if (keep_name(r, name))
+				return EAI_MEMORY;
+			rc = gai_src_dns_start(r, name);
+			if (rc == EAI_MEMORY)
+				return rc;
+			if (rc == 0)
+				return 0; /* resumed by gai_nss_dns_done */
+			st = CONF_NSS_NOTFOUND; /* AI_ADDRCONFIG, bad name */
+			r->eai = rc;
+			break;
+		default: {
+			int fatal = 0;
+			st = src_module(r, s, name, extra, sizeof extra,
+					&fatal);
+			if (st < 0) {
+				r->naddrs = 0;
+				r->eai = fatal;
+				r->nss_pos = nsrc;
+				return fatal == EAI_MEMORY ? EAI_MEMORY : 0;
+			}
+			break;
+		}
+		}
+		if (decide(r, s, st, extra[0] ? extra : NULL))
+			break;
+	}
+	if (r->naddrs)
+		r->eai = 0;
+	return 0;
+}
+
+bool gai_nss_dns_done(struct gai_req *r)
+{
+	const struct conf_nss_source *s =
+		line_at(r->snap->nsswitch, r->nss_pos - 1);
+	r->dns_running = false;
+	int rc = gai_src_dns_take(r);
+	if (rc == EAI_MEMORY) {
+		r->naddrs = 0;
+		r->eai = rc;
+		return true;
+	}
+	r->eai = rc;
+	if (rc)
+		r->naddrs = 0;
+	int st = dns_status(rc);
+	if (decide(r, s, st, NULL)) {
+		if (r->naddrs)
+			r->eai = 0;
+		return true;
+	}
+	int w = gai_nss_walk(r, r->nss_name);
+	if (w) {
+		r->naddrs = 0;
+		r->eai = w;
+		return true;
+	}
+	return !r->dns_running;
+}
