@@ -428,6 +428,10 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 			goto fail;
 		}
 		rc = gai_nss_walk(r, node);
+		/* the line ended without DNS and without an address: the
+		 * error is known now, as it was before any I/O in glibc */
+		if (rc == 0 && !r->dns_running && r->eai)
+			rc = r->eai;
 	}
 out:
 	if (rc < 0)
@@ -682,7 +686,9 @@ RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
 	}
 	if (rc == 0)
 		rc = gai_async_take(&q, res);
+	int saved = errno; /* EAI_SYSTEM's errno survives the trace */
 	trace_lookup_end();
+	errno = saved;
 	return rc;
 }
 

@@ -66,8 +66,10 @@ int gai_async_begin(struct rfcres_req *q, const char *node,
 	q->res = NULL;
 	trace_lookup_open(&q->tctx);
 	trace_lookup_enter(&q->tctx);
+	q->g.sys_errno = 0;
 	int rc = gai_req_start(&q->g, node, service, hints);
 	if (rc) {
+		q->sys_errno = q->g.sys_errno;
 		TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=0",
 		      rc);
 	} else if (!q->g.dns_running) {
@@ -80,6 +82,10 @@ int gai_async_begin(struct rfcres_req *q, const char *node,
 		advance(q, NULL, 0);
 	}
 	trace_lookup_leave(&q->tctx);
+	/* EAI_SYSTEM decided at once (a module's errno): errno last, on
+	 * the caller's thread, as gai_async_take does for a later one */
+	if (rc == EAI_SYSTEM && q->sys_errno)
+		errno = q->sys_errno;
 	return rc;
 }
 

@@ -74,16 +74,45 @@ static void reset_result(struct gai_req *r)
 
 static void trace_source(const struct conf_nss_source *s,
 			 enum conf_nss_status st, enum conf_nss_action act,
-			 size_t naddrs, const char *extra)
+			 size_t naddrs, const char *next, const char *extra)
 {
 	if (!trace_on())
 		return;
-	char sn[96];
+	char sn[96], nn[96];
 	trace_emit(RFCRES_TRACE_LOOKUP, "nss.source",
-		   "name=%s status=%s action=%s found=%zu%s%s",
+		   "name=%s status=%s action=%s found=%zu next=%s%s%s",
 		   trace_safe(s->name, sn, sizeof sn),
 		   conf_nss_status_name(st), conf_nss_action_name(act), naddrs,
-		   extra ? " " : "", extra ? extra : "");
+		   trace_safe(next, nn, sizeof nn), extra ? " " : "",
+		   extra ? extra : "");
+}
+
+/* "files,mdns4_minimal[NOTFOUND:return],dns": the line as one trace value
+ * (no spaces, no '='). */
+static void trace_line(const struct conf_nsswitch *nsw, size_t nsrc)
+{
+	char buf[512], crit[128];
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < nsrc && used + 1 < sizeof buf; i++) {
+		const struct conf_nss_source *s = line_at(nsw, i);
+		conf_nss_criteria(s, crit, sizeof crit);
+		for (char *c = crit; *c; c++)
+			*c = *c == '=' ? ':' : *c == ' ' ? ',' : *c;
+		int w = snprintf(buf + used, sizeof buf - used, "%s%s%s",
+				 i ? "," : "", s->name, crit);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	char safe[512];
+	trace_emit(RFCRES_TRACE_LOOKUP, "nss.line",
+		   "sources=%zu origin=%s line=%s", nsrc,
+		   !nsw				       ? "builtin"
+		   : nsw->origin == CONF_NSS_FROM_FILE ? "file"
+		   : nsw->origin == CONF_NSS_INVALID   ? "invalid"
+						       : "default",
+		   trace_safe(nsrc ? buf : "(none)", safe, sizeof safe));
 }
 
 static int module_error(const struct nss_answer *a, int *sys_errno)
@@ -169,8 +198,13 @@ static bool decide(struct gai_req *r, const struct conf_nss_source *s,
 		   int st, const char *extra)
 {
 	enum conf_nss_action act = s->action[st];
-	size_t nsrc = line_len(r->snap->nsswitch);
-	trace_source(s, (enum conf_nss_status)st, act, r->naddrs, extra);
+	const struct conf_nsswitch *nsw = r->snap->nsswitch;
+	size_t nsrc = line_len(nsw);
+	trace_source(s, (enum conf_nss_status)st, act, r->naddrs,
+		     act == CONF_NSS_RETURN ? "(stop)"
+		     : r->nss_pos >= nsrc   ? "(end)"
+					    : line_at(nsw, r->nss_pos)->name,
+		     extra);
 	if (act == CONF_NSS_RETURN || r->nss_pos >= nsrc)
 		return true;
 	if (act == CONF_NSS_MERGE) {
@@ -202,13 +236,8 @@ int gai_nss_walk(struct gai_req *r, const char *name)
 {
 	const struct conf_nsswitch *nsw = gai_req_snap(r)->nsswitch;
 	size_t nsrc = line_len(nsw);
-	if (r->nss_pos == 0 && trace_on()) {
-		char sl[512];
-		trace_emit(RFCRES_TRACE_LOOKUP, "nss.line", "sources=%zu line=%s",
-			   nsrc,
-			   trace_safe(nsw ? nsw->text : CONF_NSS_DEFAULT_HOSTS,
-				      sl, sizeof sl));
-	}
+	if (r->nss_pos == 0 && trace_on())
+		trace_line(nsw, nsrc);
 	/* An empty (or rejected) line: nothing answers.  glibc 2.36 reads
 	 * past its empty list; librfcres answers "not found". */
 	r->eai = EAI_NONAME;
