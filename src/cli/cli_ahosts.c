@@ -99,7 +99,8 @@ static int ahosts_usage(FILE *f)
 		"  --flags LIST        AI_* names separated by commas, or a number\n"
 		"  --explain           show every decision, then the sorted table\n"
 		"  --json              results and trace as one JSON object\n"
-		"  --resolv-conf FILE  --gai-conf FILE  --hosts FILE  overrides\n");
+		"  --resolv-conf FILE  --gai-conf FILE  --hosts FILE\n"
+		"  --nsswitch-conf FILE                overrides\n");
 	return f == stderr ? 2 : 0;
 }
 
@@ -221,6 +222,7 @@ int cli_ahosts(int argc, char **argv)
 		{"resolv-conf", required_argument, NULL, 'R'},
 		{"gai-conf", required_argument, NULL, 'G'},
 		{"hosts", required_argument, NULL, 'H'},
+		{"nsswitch-conf", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -251,6 +253,7 @@ int cli_ahosts(int argc, char **argv)
 		case 'R': setenv("RFCRES_RESOLV_CONF", optarg, 1); break;
 		case 'G': setenv("RFCRES_GAI_CONF", optarg, 1); break;
 		case 'H': setenv("RFCRES_HOSTS", optarg, 1); break;
+		case 'N': setenv("RFCRES_NSSWITCH_CONF", optarg, 1); break;
 		case 'h': return ahosts_usage(stdout);
 		default: return ahosts_usage(stderr);
 		}
