@@ -10,6 +10,7 @@
 #define RFCRES_GAI_NSS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "gai/gai.h"
 
@@ -23,6 +24,22 @@ int gai_nss_walk(struct gai_req *r, const char *name);
  * answer; the walk continues as the line says.  Returns true when the
  * request is complete, false when another DNS lookup started. */
 bool gai_nss_dns_done(struct gai_req *r);
+
+struct conf_hosts_entry;
+
+/* Reverse lookup along the same hosts line (getnameinfo, gethostbyaddr):
+ * files = the first hosts entry with the address (*entry set, for the
+ * aliases), dns = PTR, a module = its gethostbyaddr2_r / gethostbyaddr_r.
+ * Returns 0 with the name in name, else the last source's error:
+ * EAI_NONAME, EAI_NODATA, EAI_AGAIN, EAI_FAIL, EAI_MEMORY, or EAI_SYSTEM
+ * (errno set). */
+int gai_nss_reverse(struct conf_snapshot *snap, int family,
+		    const unsigned char *addr, char *name, size_t len,
+		    const struct conf_hosts_entry **entry);
+
+/* True when the line consults the hosts file before anything else (the
+ * legacy byname path then keeps its files-first alias handling). */
+bool gai_nss_files_first(const struct conf_snapshot *snap);
 
 /* Native sources the walk drives, implemented in gai.c: 1 found, 0 not
  * found, < 0... see each. */
