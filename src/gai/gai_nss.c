@@ -116,6 +116,33 @@ static void trace_line(const struct conf_nsswitch *nsw, size_t nsrc)
 		   trace_safe(nsrc ? buf : "(none)", safe, sizeof safe));
 }
 
+/* glibc 2.36 answers AF_INET without AI_CANONNAME through
+ * gethostbyname2_r (getaddrinfo.c, "try_simple_gethostbyname"), whose
+ * walk (nss/getXXbyYY_r.c, __nss_next2) differs: a module without the
+ * function is skipped when its UNAVAIL action is continue (else the walk
+ * stops there), leaving the status as it was; the error comes from the
+ * last status and h_errno (below). */
+static bool simple_path(const struct gai_req *r)
+{
+	return r->family == AF_INET && !(r->flags & AI_CANONNAME);
+}
+
+/* Status returned by src_module for a module skipped on that path. */
+#define SRC_SKIPPED CONF_NSS_NSTATUS
+
+static int simple_error(const struct nss_answer *a, int *sys_errno)
+{
+	bool fail = a->status == CONF_NSS_UNAVAIL ||
+		    a->status == CONF_NSS_TRYAGAIN;
+	if (!fail || a->err == 0) /* gethostbyname2_r returned 0 */
+		return a->herr == NSS_NO_DATA ? EAI_NODATA : EAI_NONAME;
+	if (a->herr == NSS_NETDB_INTERNAL) {
+		*sys_errno = a->err;
+		return EAI_SYSTEM;
+	}
+	return a->herr == NSS_TRY_AGAIN ? EAI_AGAIN : EAI_NODATA;
+}
+
 static int module_error(const struct nss_answer *a, int *sys_errno)
 {
 	if ((a->status == CONF_NSS_UNAVAIL || a->status == CONF_NSS_TRYAGAIN) &&
@@ -147,6 +174,14 @@ static int src_module(struct gai_req *r, const struct conf_nss_source *s,
 		q |= NSS_Q_ALL;
 	if (r->flags & AI_CANONNAME)
 		q |= NSS_Q_CANON;
+	if (simple_path(r)) {
+		q |= NSS_Q_SIMPLE;
+		if (!m->loaded || !m->byname2) {
+			snprintf(extra, elen, "skipped=no_function reason=%s",
+				 m->why ? m->why : "no_gethostbyname2_r");
+			return SRC_SKIPPED;
+		}
+	}
 	nss_hosts_byname(m, name, r->family, q, &a);
 	snprintf(extra, elen, "fn=%s errno=%d h_errno=%d%s%s%s", a.fn, a.err,
 		 a.herr, m->why ? " reason=" : "", m->why ? m->why : "",
@@ -171,11 +206,14 @@ static int src_module(struct gai_req *r, const struct conf_nss_source *s,
 		return -1;
 	}
 	int st = a.status;
+	int (*error_of)(const struct nss_answer *, int *) =
+		simple_path(r) ? simple_error : module_error;
 	if (st == CONF_NSS_SUCCESS && r->naddrs == 0) {
-		r->eai = module_error(&a, &r->sys_errno);
+		r->eai = simple_path(r) ? EAI_NODATA
+					: module_error(&a, &r->sys_errno);
 	} else if (st != CONF_NSS_SUCCESS) {
 		r->naddrs = 0;
-		r->eai = module_error(&a, &r->sys_errno);
+		r->eai = error_of(&a, &r->sys_errno);
 	}
 	nss_answer_free(&a);
 	return st;
@@ -241,9 +279,18 @@ int gai_nss_walk(struct gai_req *r, const char *name)
 		trace_line(nsw, nsrc);
 	/* An empty (or rejected) line: nothing answers.  glibc 2.36 reads
 	 * past its empty list; librfcres answers "not found". */
-	r->eai = EAI_NONAME;
+	if (r->nss_pos == 0) {
+		r->eai = EAI_NONAME;
+		/* glibc: the hosts database cannot be loaded; the
+		 * gethostbyname2_r path reports NETDB_INTERNAL */
+		if (nsw && nsw->origin == CONF_NSS_INVALID && simple_path(r)) {
+			r->eai = EAI_SYSTEM;
+			r->sys_errno = EINVAL;
+		}
+	}
 	while (r->nss_pos < nsrc) {
 		const struct conf_nss_source *s = line_at(nsw, r->nss_pos++);
+		int prev_eai = r->eai, prev_errno = r->sys_errno;
 		reset_result(r);
 		char extra[192] = "";
 		int st, rc;
@@ -283,12 +330,29 @@ int gai_nss_walk(struct gai_req *r, const char *name)
 				r->nss_pos = nsrc;
 				return fatal == EAI_MEMORY ? EAI_MEMORY : 0;
 			}
+			if (st == SRC_SKIPPED) {
+				/* the status stays the previous source's */
+				r->eai = prev_eai;
+				r->sys_errno = prev_errno;
+				enum conf_nss_action act =
+					s->action[CONF_NSS_UNAVAIL];
+				bool stop = act != CONF_NSS_CONTINUE ||
+					    r->nss_pos >= nsrc;
+				trace_source(s, CONF_NSS_UNAVAIL, act, 0,
+					     stop ? "(stop)"
+						  : line_at(nsw, r->nss_pos)->name,
+					     extra);
+				if (stop)
+					goto walked; /* out of the loop */
+				continue;
+			}
 			break;
 		}
 		}
 		if (decide(r, s, st, extra[0] ? extra : NULL))
 			break;
 	}
+walked:
 	if (r->naddrs)
 		r->eai = 0;
 	return 0;

@@ -186,13 +186,14 @@ static void byname4(const struct nss_module *m, const char *name,
 /* glibc gethosts(): one gethostbyname3_r/2_r call for one family.
  * Returns the status; may set a->eai (EAI_SYSTEM, EAI_MEMORY). */
 static int gethosts(const struct nss_module *m, const char *name, int af,
-		    bool canon, struct nss_answer *a, int *no_data)
+		    unsigned flags, struct nss_answer *a, int *no_data)
 {
 	size_t len = 1024;
 	char *buf = malloc(len);
 	struct hostent h;
 	char *canonp = NULL;
 	int s = CONF_NSS_UNAVAIL;
+	bool canon = (flags & NSS_Q_CANON) && m->byname3;
 	while (buf) {
 		memset(&h, 0, sizeof h);
 		canonp = NULL;
@@ -200,7 +201,7 @@ static int gethosts(const struct nss_module *m, const char *name, int af,
 		a->herr = 0;
 		nss_module_call_enter();
 		int st;
-		if (canon && m->byname3) {
+		if (canon) {
 			int32_t ttl = 0;
 			st = m->byname3(name, af, &h, buf, len, &a->err,
 					&a->herr, &ttl, &canonp);
@@ -220,7 +221,7 @@ static int gethosts(const struct nss_module *m, const char *name, int af,
 		return s;
 	}
 	if (s != CONF_NSS_SUCCESS) {
-		if (a->herr == NSS_NETDB_INTERNAL)
+		if (a->herr == NSS_NETDB_INTERNAL && !(flags & NSS_Q_SIMPLE))
 			a->eai = EAI_SYSTEM;
 		no_data_of(a, no_data);
 	} else {
@@ -267,7 +268,7 @@ void nss_hosts_byname(const struct nss_module *m, const char *name,
 	out->fn = canon ? "gethostbyname3_r" : "gethostbyname2_r";
 	int st6 = CONF_NSS_UNAVAIL, st = CONF_NSS_UNAVAIL;
 	if (family == AF_INET6 || family == AF_UNSPEC) {
-		st6 = gethosts(m, name, AF_INET6, canon, out,
+		st6 = gethosts(m, name, AF_INET6, flags, out,
 			       &out->no_inet6_data);
 		if (out->eai)
 			goto done;
@@ -277,7 +278,7 @@ void nss_hosts_byname(const struct nss_module *m, const char *name,
 	if (family == AF_INET || family == AF_UNSPEC ||
 	    (family == AF_INET6 && (flags & NSS_Q_V4MAPPED) &&
 	     ((flags & NSS_Q_ALL) || !got6))) {
-		st = gethosts(m, name, AF_INET, canon, out, &out->no_data);
+		st = gethosts(m, name, AF_INET, flags, out, &out->no_data);
 		if (out->eai)
 			goto done;
 		if (family == AF_INET) {

@@ -31,6 +31,9 @@ enum {
 	NSS_Q_V4MAPPED = 1, /* AF_INET6: ask AF_INET too when no IPv6 */
 	NSS_Q_ALL = 2,      /* with V4MAPPED: ask AF_INET in any case */
 	NSS_Q_CANON = 4,    /* AI_CANONNAME: prefer gethostbyname3_r */
+	NSS_Q_SIMPLE = 8,   /* glibc's AF_INET shortcut (gethostbyname2_r
+			     * semantics): NETDB_INTERNAL does not end the
+			     * lookup at once */
 };
 
 struct nss_answer {

@@ -356,14 +356,36 @@ static void t_families(void **st)
 	gai("x.test", AF_INET6, got, sizeof got);
 	assert_string_equal(calls, "only2/6,");
 	assert_string_equal(got, "0|2001:db8::2");
-	/* gethostbyname4_r only: not usable for one family (glibc) ->
-	 * no function: UNAVAIL, EAI_SYSTEM when last */
+	/* gethostbyname4_r only: not usable for one family.  AF_INET
+	 * without AI_CANONNAME is glibc's gethostbyname2_r shortcut: the
+	 * module is skipped, nothing answered: EAI_NONAME ... */
 	line("fa");
 	st_fa = NSS_ABI_SUCCESS;
 	gai("x.test", AF_INET, got, sizeof got);
 	assert_string_equal(calls, "");
+	assert_string_equal(got, "-2|");
+	/* ... and skipping goes on to the next source */
+	line("fa files");
+	gai("filehost", AF_INET, got, sizeof got);
+	assert_string_equal(got, "0|192.0.2.100");
+	/* with [UNAVAIL=return] the walk stops at the skipped module */
+	line("fa [UNAVAIL=return] files");
+	gai("filehost", AF_INET, got, sizeof got);
+	assert_string_equal(got, "-2|");
+	/* AF_INET6 (getaddrinfo's own walk): no function is UNAVAIL with
+	 * EBUSY, EAI_SYSTEM when last */
+	line("fa");
+	gai("x.test", AF_INET6, got, sizeof got);
+	assert_string_equal(calls, "");
 	assert_string_equal(got, "-11|");
 	assert_int_equal(errno, EBUSY);
+	/* a rejected file: EAI_SYSTEM on the AF_INET shortcut, EAI_NONAME
+	 * otherwise (glibc 2.36, measured) */
+	line("files [NOTFOUND=retur] dns");
+	gai("filehost", AF_INET, got, sizeof got);
+	assert_string_equal(got, "-11|");
+	gai("filehost", AF_UNSPEC, got, sizeof got);
+	assert_string_equal(got, "-2|");
 }
 
 static void t_legacy_and_reverse(void **st)
