@@ -117,7 +117,10 @@ else
 fi
 py='import socket; print(socket.getaddrinfo(socket.gethostname(), None))'
 timeout 30 /usr/bin/python3 -c "$py" > "$SYS_T/py.glibc" 2>&1
-timeout 30 env LD_PRELOAD="$SYS_PRELOAD" /usr/bin/python3 -c "$py" > "$SYS_T/py.rfcres" 2>&1
+# (python3 does not free everything at exit: no leak report for it under
+# an ASan build of librfcres)
+timeout 30 env LD_PRELOAD="$SYS_PRELOAD" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	/usr/bin/python3 -c "$py" > "$SYS_T/py.rfcres" 2>&1
 if [ -s "$SYS_T/py.glibc" ] && cmp -s "$SYS_T/py.glibc" "$SYS_T/py.rfcres"; then
 	sys_ok "python3 socket.getaddrinfo(gethostname()): same under LD_PRELOAD"
 else
