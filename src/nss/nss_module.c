@@ -80,9 +80,9 @@ static void load(struct nss_module *m)
 	if (!h) {
 		const char *e = rfcres_sys.dlerror ? rfcres_sys.dlerror() : NULL;
 		char se[160];
-		m->why = "not_installed";
+		m->why = "dlopen_failed";
 		TRACE(RFCRES_TRACE_LOOKUP, "nss.module",
-		      "name=%s loaded=no reason=not_installed error=%s",
+		      "name=%s loaded=no reason=dlopen_failed error=%s",
 		      trace_safe(m->name, sn, sizeof sn),
 		      trace_safe(e ? e : "-", se, sizeof se));
 		return;

@@ -71,7 +71,7 @@ typedef int nss_gethostbyaddr_fn(const void *addr, socklen_t len, int af,
 struct nss_module {
 	char name[NSS_MODULE_MAXNAME + 1];
 	bool loaded;        /* false: every call is UNAVAIL (why says why) */
-	const char *why;    /* "not_installed", "bad_name", "no_functions",
+	const char *why;    /* "dlopen_failed" (not installed, or a static binary), "bad_name", "no_functions",
 			     * "table_full", "reentered" */
 	nss_gethostbyname4_fn *byname4;
 	nss_gethostbyname3_fn *byname3;

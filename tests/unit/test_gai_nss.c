@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -31,8 +33,12 @@ static int st_fa, st_fb;         /* status each fake returns */
 static int herr_fa, herr_fb;
 static int erange_left;          /* "erange" module: ERANGE this often */
 
+static bool log_on = true;       /* off while threads race */
+
 static void log_call(const char *m)
 {
+	if (!log_on)
+		return;
 	strncat(calls, m, sizeof calls - strlen(calls) - 2);
 	strcat(calls, ",");
 }
@@ -430,6 +436,57 @@ static void t_legacy_and_reverse(void **st)
 	assert_null(h);
 }
 
+/* Threads racing lookups through modules while the line changes: the
+ * module table, the per-thread reentrancy mark and the snapshot's line
+ * (TSan runs this file: label concurrency). */
+static void *racer(void *arg)
+{
+	unsigned bad = 0;
+	for (int i = 0; i < 200; i++) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+		int rc = rfcres_getaddrinfo(i % 2 ? "x.test" : "filehost", NULL,
+					    &hints, &res);
+		if (rc == 0)
+			rfcres_freeaddrinfo(res);
+		else if (rc != EAI_NONAME)
+			bad++;
+	}
+	*(unsigned *)arg = bad;
+	return NULL;
+}
+
+static void t_threads(void **st)
+{
+	(void)st;
+	nss_module_reset_for_tests();
+	log_on = false; /* calls[] is not shared safely */
+	st_fa = NSS_ABI_SUCCESS;
+	st_fb = NSS_ABI_NOTFOUND;
+	herr_fb = 1;
+	line("fb fa files");
+	pthread_t t[8];
+	unsigned bad[8];
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, racer, &bad[i]), 0);
+	for (int i = 0; i < 20; i++) {
+		/* replaced by rename, as a package manager does: a reader
+		 * sees the old file or the new one, never half of one */
+		conf_dir_put(dir, "nsswitch.new",
+			     i % 2 ? "hosts: fb fa files\n"
+				   : "hosts: files fb [NOTFOUND=return] fa\n");
+		char from[128], to[128];
+		snprintf(from, sizeof from, "%s/nsswitch.new", dir);
+		snprintf(to, sizeof to, "%s/nsswitch.conf", dir);
+		assert_int_equal(rename(from, to), 0);
+		usleep(1000);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(bad[i], 0);
+	}
+	log_on = true;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +494,7 @@ int main(void)
 		cmocka_unit_test(t_erange_bounded),
 		cmocka_unit_test(t_families),
 		cmocka_unit_test(t_legacy_and_reverse),
+		cmocka_unit_test(t_threads),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
