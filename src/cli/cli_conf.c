@@ -112,15 +112,18 @@ static void print_nsswitch(const struct conf_snapshot *s)
 				  : CONF_NSS_DEFAULT_HOSTS);
 	for (size_t i = 0; n && i < n->nsrc; i++) {
 		const struct conf_nss_source *src = &n->src[i];
-		char crit[128];
+		char crit[128], what[NSS_MODULE_MAXNAME + 32];
 		conf_nss_criteria(src, crit, sizeof crit);
-		printf("  %zu  %-16s %-34s %s\n", i + 1, src->name,
-		       src->kind == CONF_NSS_FILES ? "native (hosts file)"
-		       : src->kind == CONF_NSS_DNS ? "native (DNS transport)"
-		       : nss_module_name_ok(src->name)
-			       ? "module libnss_NAME.so.2"
-			       : "module (name refused: UNAVAIL)",
-		       crit);
+		if (src->kind == CONF_NSS_FILES)
+			snprintf(what, sizeof what, "native (hosts file)");
+		else if (src->kind == CONF_NSS_DNS)
+			snprintf(what, sizeof what, "native (DNS transport)");
+		else if (nss_module_name_ok(src->name))
+			snprintf(what, sizeof what, "module libnss_%s.so.2",
+				 src->name);
+		else
+			snprintf(what, sizeof what, "module name refused: UNAVAIL");
+		printf("  %zu  %-16s %-36s %s\n", i + 1, src->name, what, crit);
 	}
 }
 

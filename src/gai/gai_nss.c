@@ -29,34 +29,12 @@
 #include <string.h>
 
 #include "conf/conf.h"
-#include "conf/conf_hosts.h"
 #include "conf/conf_nsswitch.h"
 #include "core/trace.h"
 #include "dns/lookup.h"
+#include "gai/gai_nss_line.h"
 #include "nss/nss_hosts.h"
 #include "nss/nss_module.h"
-
-/* The line used when the snapshot has none (the out-of-memory fallback):
- * glibc's built-in default, CONF_NSS_DEFAULT_HOSTS. */
-static const struct conf_nss_source default_src[] = {
-	{ "files", CONF_NSS_FILES,
-	  { CONF_NSS_RETURN, CONF_NSS_CONTINUE, CONF_NSS_CONTINUE,
-	    CONF_NSS_CONTINUE } },
-	{ "dns", CONF_NSS_DNS,
-	  { CONF_NSS_RETURN, CONF_NSS_CONTINUE, CONF_NSS_CONTINUE,
-	    CONF_NSS_CONTINUE } },
-};
-
-static size_t line_len(const struct conf_nsswitch *n)
-{
-	return n ? n->nsrc : sizeof default_src / sizeof default_src[0];
-}
-
-static const struct conf_nss_source *line_at(const struct conf_nsswitch *n,
-					     size_t i)
-{
-	return n ? &n->src[i] : &default_src[i];
-}
 
 static void reset_result(struct gai_req *r)
 {
@@ -71,49 +49,6 @@ static void reset_result(struct gai_req *r)
 	r->dns_running = false;
 	r->eai = 0;
 	r->sys_errno = 0;
-}
-
-static void trace_source(const struct conf_nss_source *s,
-			 enum conf_nss_status st, enum conf_nss_action act,
-			 size_t naddrs, const char *next, const char *extra)
-{
-	if (!trace_on())
-		return;
-	char sn[96], nn[96];
-	trace_emit(RFCRES_TRACE_LOOKUP, "nss.source",
-		   "name=%s status=%s action=%s found=%zu next=%s%s%s",
-		   trace_safe(s->name, sn, sizeof sn),
-		   conf_nss_status_name(st), conf_nss_action_name(act), naddrs,
-		   trace_safe(next, nn, sizeof nn), extra ? " " : "",
-		   extra ? extra : "");
-}
-
-/* "files,mdns4_minimal[NOTFOUND:return],dns": the line as one trace value
- * (no spaces, no '='). */
-static void trace_line(const struct conf_nsswitch *nsw, size_t nsrc)
-{
-	char buf[512], crit[128];
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < nsrc && used + 1 < sizeof buf; i++) {
-		const struct conf_nss_source *s = line_at(nsw, i);
-		conf_nss_criteria(s, crit, sizeof crit);
-		for (char *c = crit; *c; c++)
-			*c = *c == '=' ? ':' : *c == ' ' ? ',' : *c;
-		int w = snprintf(buf + used, sizeof buf - used, "%s%s%s",
-				 i ? "," : "", s->name, crit);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-	char safe[512];
-	trace_emit(RFCRES_TRACE_LOOKUP, "nss.line",
-		   "sources=%zu origin=%s line=%s", nsrc,
-		   !nsw				       ? "builtin"
-		   : nsw->origin == CONF_NSS_FROM_FILE ? "file"
-		   : nsw->origin == CONF_NSS_INVALID   ? "invalid"
-						       : "default",
-		   trace_safe(nsrc ? buf : "(none)", safe, sizeof safe));
 }
 
 /* glibc 2.36 answers AF_INET without AI_CANONNAME through
@@ -141,20 +76,6 @@ static int simple_error(const struct nss_answer *a, int *sys_errno)
 		return EAI_SYSTEM;
 	}
 	return a->herr == NSS_TRY_AGAIN ? EAI_AGAIN : EAI_NODATA;
-}
-
-static int module_error(const struct nss_answer *a, int *sys_errno)
-{
-	if ((a->status == CONF_NSS_UNAVAIL || a->status == CONF_NSS_TRYAGAIN) &&
-	    a->herr == NSS_NETDB_INTERNAL) {
-		*sys_errno = a->err;
-		return EAI_SYSTEM;
-	}
-	if (a->no_data && a->no_inet6_data)
-		return a->no_data == EAI_AGAIN && a->no_inet6_data == EAI_AGAIN
-			       ? EAI_AGAIN
-			       : EAI_NODATA;
-	return EAI_NONAME;
 }
 
 /* One module source.  Returns its status, or -1 with *fatal set when the
@@ -207,10 +128,10 @@ static int src_module(struct gai_req *r, const struct conf_nss_source *s,
 	}
 	int st = a.status;
 	int (*error_of)(const struct nss_answer *, int *) =
-		simple_path(r) ? simple_error : module_error;
+		simple_path(r) ? simple_error : nss_module_error;
 	if (st == CONF_NSS_SUCCESS && r->naddrs == 0) {
 		r->eai = simple_path(r) ? EAI_NODATA
-					: module_error(&a, &r->sys_errno);
+					: nss_module_error(&a, &r->sys_errno);
 	} else if (st != CONF_NSS_SUCCESS) {
 		r->naddrs = 0;
 		r->eai = error_of(&a, &r->sys_errno);
@@ -219,30 +140,17 @@ static int src_module(struct gai_req *r, const struct conf_nss_source *s,
 	return st;
 }
 
-static int dns_status(int eai)
-{
-	switch (eai) {
-	case 0:
-		return CONF_NSS_SUCCESS;
-	case EAI_NONAME:
-	case EAI_NODATA:
-		return CONF_NSS_NOTFOUND;
-	default:
-		return CONF_NSS_UNAVAIL;
-	}
-}
-
 /* Applies the action for st of source s; true when the walk ends. */
 static bool decide(struct gai_req *r, const struct conf_nss_source *s,
 		   int st, const char *extra)
 {
 	enum conf_nss_action act = s->action[st];
 	const struct conf_nsswitch *nsw = r->snap->nsswitch;
-	size_t nsrc = line_len(nsw);
-	trace_source(s, (enum conf_nss_status)st, act, r->naddrs,
+	size_t nsrc = nss_line_len(nsw);
+	nss_trace_source(s, (enum conf_nss_status)st, act, r->naddrs,
 		     act == CONF_NSS_RETURN ? "(stop)"
 		     : r->nss_pos >= nsrc   ? "(end)"
-					    : line_at(nsw, r->nss_pos)->name,
+					    : nss_line_at(nsw, r->nss_pos)->name,
 		     extra);
 	if (act == CONF_NSS_RETURN || r->nss_pos >= nsrc)
 		return true;
@@ -265,7 +173,7 @@ static bool decide(struct gai_req *r, const struct conf_nss_source *s,
  * then); only needed when a source follows. */
 static int keep_name(struct gai_req *r, const char *name)
 {
-	if (r->nss_name || r->nss_pos >= line_len(r->snap->nsswitch))
+	if (r->nss_name || r->nss_pos >= nss_line_len(r->snap->nsswitch))
 		return 0;
 	r->nss_name = strdup(name);
 	return r->nss_name ? 0 : EAI_MEMORY;
@@ -274,9 +182,9 @@ static int keep_name(struct gai_req *r, const char *name)
 int gai_nss_walk(struct gai_req *r, const char *name)
 {
 	const struct conf_nsswitch *nsw = gai_req_snap(r)->nsswitch;
-	size_t nsrc = line_len(nsw);
+	size_t nsrc = nss_line_len(nsw);
 	if (r->nss_pos == 0 && trace_on())
-		trace_line(nsw, nsrc);
+		nss_trace_line(nsw, nsrc);
 	/* An empty (or rejected) line: nothing answers.  glibc 2.36 reads
 	 * past its empty list; librfcres answers "not found". */
 	if (r->nss_pos == 0) {
@@ -289,7 +197,7 @@ int gai_nss_walk(struct gai_req *r, const char *name)
 		}
 	}
 	while (r->nss_pos < nsrc) {
-		const struct conf_nss_source *s = line_at(nsw, r->nss_pos++);
+		const struct conf_nss_source *s = nss_line_at(nsw, r->nss_pos++);
 		int prev_eai = r->eai, prev_errno = r->sys_errno;
 		reset_result(r);
 		char extra[192] = "";
@@ -338,9 +246,9 @@ int gai_nss_walk(struct gai_req *r, const char *name)
 					s->action[CONF_NSS_UNAVAIL];
 				bool stop = act != CONF_NSS_CONTINUE ||
 					    r->nss_pos >= nsrc;
-				trace_source(s, CONF_NSS_UNAVAIL, act, 0,
+				nss_trace_source(s, CONF_NSS_UNAVAIL, act, 0,
 					     stop ? "(stop)"
-						  : line_at(nsw, r->nss_pos)->name,
+						  : nss_line_at(nsw, r->nss_pos)->name,
 					     extra);
 				if (stop)
 					goto walked; /* out of the loop */
@@ -361,7 +269,7 @@ walked:
 bool gai_nss_dns_done(struct gai_req *r)
 {
 	const struct conf_nss_source *s =
-		line_at(r->snap->nsswitch, r->nss_pos - 1);
+		nss_line_at(r->snap->nsswitch, r->nss_pos - 1);
 	r->dns_running = false;
 	int rc = gai_src_dns_take(r);
 	if (rc == EAI_MEMORY) {
@@ -372,7 +280,7 @@ bool gai_nss_dns_done(struct gai_req *r)
 	r->eai = rc;
 	if (rc)
 		r->naddrs = 0;
-	int st = dns_status(rc);
+	int st = nss_dns_status(rc);
 	if (decide(r, s, st, NULL)) {
 		if (r->naddrs)
 			r->eai = 0;
@@ -387,91 +295,3 @@ bool gai_nss_dns_done(struct gai_req *r)
 	return !r->dns_running;
 }
 
-bool gai_nss_files_first(const struct conf_snapshot *snap)
-{
-	const struct conf_nsswitch *nsw = snap->nsswitch;
-	return line_len(nsw) > 0 && line_at(nsw, 0)->kind == CONF_NSS_FILES;
-}
-
-int gai_nss_reverse(struct conf_snapshot *snap, int family,
-		    const unsigned char *addr, char *name, size_t len,
-		    const struct conf_hosts_entry **entry)
-{
-	const struct conf_nsswitch *nsw = snap->nsswitch;
-	size_t nsrc = line_len(nsw);
-	int eai = EAI_NONAME, sys_errno = 0;
-	*entry = NULL;
-	name[0] = '\0';
-	if (trace_on())
-		trace_line(nsw, nsrc);
-	for (size_t i = 0; i < nsrc; i++) {
-		const struct conf_nss_source *s = line_at(nsw, i);
-		char extra[160] = "";
-		int st;
-		if (s->kind == CONF_NSS_FILES) {
-			const struct conf_hosts_entry *e =
-				conf_hosts_by_addr(snap->hosts, family, addr);
-			if (e) {
-				snprintf(name, len, "%s", e->names[0]);
-				*entry = e;
-			}
-			st = e ? CONF_NSS_SUCCESS : CONF_NSS_NOTFOUND;
-			eai = e ? 0 : EAI_NONAME;
-		} else if (s->kind == CONF_NSS_DNS) {
-			eai = gai_reverse_dns(snap, family, addr, name, len);
-			if (eai == EAI_SYSTEM)
-				sys_errno = errno;
-			if (eai)
-				name[0] = '\0';
-			st = dns_status(eai);
-		} else {
-			static const struct nss_module reentered = {
-				.why = "reentered"
-			};
-			const struct nss_module *m =
-				nss_module_in_call() ? &reentered
-						     : nss_module_get(s->name);
-			struct nss_answer a;
-			nss_hosts_byaddr(m, family, addr, &a);
-			snprintf(extra, sizeof extra,
-				 "fn=%s errno=%d h_errno=%d%s%s", a.fn, a.err,
-				 a.herr, m->why ? " reason=" : "",
-				 m->why ? m->why : "");
-			st = a.status;
-			if (a.eai) {
-				eai = a.eai;
-			} else if (st == CONF_NSS_SUCCESS) {
-				snprintf(name, len, "%s", a.name);
-				eai = 0;
-			} else {
-				a.no_data = a.no_inet6_data =
-					a.herr == NSS_TRY_AGAIN ? EAI_AGAIN
-					: a.herr == NSS_NO_DATA ? 1 : 0;
-				eai = module_error(&a, &sys_errno);
-			}
-			nss_answer_free(&a);
-			if (eai == EAI_MEMORY)
-				break;
-		}
-		enum conf_nss_action act = s->action[st];
-		trace_source(s, (enum conf_nss_status)st, act, eai ? 0 : 1,
-			     act == CONF_NSS_RETURN ? "(stop)"
-			     : i + 1 >= nsrc	     ? "(end)"
-						     : line_at(nsw, i + 1)->name,
-			     extra[0] ? extra : NULL);
-		if (act == CONF_NSS_RETURN)
-			break;
-		if (act == CONF_NSS_MERGE && i + 1 < nsrc) {
-			name[0] = '\0';
-			*entry = NULL;
-			eai = (st == CONF_NSS_UNAVAIL || st == CONF_NSS_TRYAGAIN)
-				      ? EAI_SYSTEM
-				      : EAI_NONAME;
-			sys_errno = EBUSY;
-			break;
-		}
-	}
-	if (eai == EAI_SYSTEM && sys_errno)
-		errno = sys_errno;
-	return eai;
-}
