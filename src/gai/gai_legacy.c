@@ -290,7 +290,10 @@ static int byname_gai(const char *name, int af, struct answer *a, int *err)
 	hints.ai_family = af;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_CANONNAME;
+	/* the hosts line walked as gethostbyname2_r walks it (gai_nss.c) */
+	gai_nss_legacy_walk(true);
 	int eai = rfcres_getaddrinfo(name, NULL, &hints, &res);
+	gai_nss_legacy_walk(false);
 	if (eai) {
 		int herr = legacy_herrno_of_eai(eai);
 		if (herr == NETDB_INTERNAL)

@@ -57,9 +57,17 @@ static void reset_result(struct gai_req *r)
  * function is skipped when its UNAVAIL action is continue (else the walk
  * stops there), leaving the status as it was; the error comes from the
  * last status and h_errno (below). */
+static _Thread_local bool legacy_walk;
+
+void gai_nss_legacy_walk(bool on)
+{
+	legacy_walk = on;
+}
+
 static bool simple_path(const struct gai_req *r)
 {
-	return r->family == AF_INET && !(r->flags & AI_CANONNAME);
+	return legacy_walk ||
+	       (r->family == AF_INET && !(r->flags & AI_CANONNAME));
 }
 
 /* Status returned by src_module for a module skipped on that path. */

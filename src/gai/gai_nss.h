@@ -27,6 +27,12 @@ bool gai_nss_dns_done(struct gai_req *r);
 
 struct conf_hosts_entry;
 
+/* gethostbyname*: glibc walks the line with gethostbyname2_r's own loop
+ * (a module without the function is skipped, errors from h_errno), which
+ * getaddrinfo uses only for AF_INET without AI_CANONNAME.  The legacy
+ * functions set this around their getaddrinfo call, on their thread. */
+void gai_nss_legacy_walk(bool on);
+
 /* Reverse lookup along the same hosts line (getnameinfo, gethostbyaddr):
  * files = the first hosts entry with the address (*entry set, for the
  * aliases), dns = PTR, a module = its gethostbyaddr2_r / gethostbyaddr_r.

@@ -403,6 +403,18 @@ static void t_legacy_and_reverse(void **st)
 	 * with gethostbyname4_r only cannot answer one family */
 	struct hostent *h = rfcres_gethostbyname2("x.test", AF_INET);
 	assert_null(h);
+	/* ... and is skipped, as glibc's gethostbyname2_r skips it: the
+	 * hosts file after it still answers, with any family */
+	line("fa files");
+	h = rfcres_gethostbyname2("filehost", AF_INET);
+	assert_non_null(h);
+	assert_int_equal((unsigned char)h->h_addr_list[0][3], 100);
+	/* last in the line: getaddrinfo would end with EAI_SYSTEM (EBUSY);
+	 * gethostbyname2 says HOST_NOT_FOUND, as glibc's does */
+	line("files fa");
+	h = rfcres_gethostbyname2("nosuch.test", AF_INET6);
+	assert_null(h);
+	assert_int_equal(h_errno, HOST_NOT_FOUND);
 	line("only2");
 	h = rfcres_gethostbyname2("x.test", AF_INET);
 	assert_non_null(h);
