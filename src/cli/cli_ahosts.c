@@ -99,7 +99,8 @@ static int ahosts_usage(FILE *f)
 		"  --flags LIST        AI_* names separated by commas, or a number\n"
 		"  --explain           show every decision, then the sorted table\n"
 		"  --json              results and trace as one JSON object\n"
-		"  --resolv-conf FILE  --gai-conf FILE  --hosts FILE  overrides\n");
+		"  --resolv-conf FILE  --gai-conf FILE  --hosts FILE\n"
+		"  --nsswitch-conf FILE                overrides\n");
 	return f == stderr ? 2 : 0;
 }
 
@@ -159,6 +160,63 @@ static void print_json(const char *name, const char *service,
 	printf("%s],\n  \"trace\": ", i ? "\n  " : "");
 	cli_trace_json(t, stdout);
 	printf("\n}\n");
+}
+
+/* The nsswitch.conf hosts line as the lookup walked it (nss.source
+ * events): each source consulted, its status and the action taken, and
+ * why the walk ended where it did. */
+static void print_hosts_line(const struct cli_trace *t)
+{
+	const char *line = NULL, *last_name = NULL, *last_next = NULL;
+	const char *last_status = NULL, *last_action = NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct cli_event *e = &t->v[i];
+		if (strcmp(e->name, "nss.line") == 0 && !line) {
+			line = cli_event_get(e, "line");
+			printf("hosts line (nsswitch.conf, %s): %s\n",
+			       cli_event_get(e, "origin") ? cli_event_get(e, "origin") : "?",
+			       line ? line : "?");
+		}
+		if (strcmp(e->name, "nss.source") != 0)
+			continue;
+		const char *name = cli_event_get(e, "name");
+		const char *st = cli_event_get(e, "status");
+		const char *act = cli_event_get(e, "action");
+		const char *found = cli_event_get(e, "found");
+		const char *skipped = cli_event_get(e, "skipped");
+		const char *why = cli_event_get(e, "reason");
+		char row[256];
+		int w = snprintf(row, sizeof row, "  %-16s %-8s -> %-8s %s%s%s%s",
+				 name ? name : "?", st ? st : "?",
+				 act ? act : "?",
+				 skipped ? "skipped (no function)"
+				 : found && strcmp(found, "0") != 0 ? "found "
+								     : "",
+				 skipped ? ""
+				 : found && strcmp(found, "0") != 0 ? found
+								     : "",
+				 why ? ", " : "", why ? why : "");
+		size_t n = w < 0 ? 0 : (size_t)w < sizeof row ? (size_t)w
+							       : sizeof row - 1;
+		while (n && row[n - 1] == ' ')
+			n--;
+		printf("%.*s\n", (int)n, row);
+		last_name = name;
+		last_status = st;
+		last_action = act;
+		last_next = cli_event_get(e, "next");
+	}
+	if (!line)
+		return;
+	if (!last_name)
+		printf("  (no source consulted)\n");
+	else if (last_next && strcmp(last_next, "(stop)") == 0)
+		printf("  stopped at %s: %s with action %s\n", last_name,
+		       last_status ? last_status : "?",
+		       last_action ? last_action : "?");
+	else if (last_next && strcmp(last_next, "(end)") == 0)
+		printf("  end of the line after %s\n", last_name);
+	printf("\n");
 }
 
 /* The sorted table: each distinct address with the rule that put it
@@ -221,6 +279,7 @@ int cli_ahosts(int argc, char **argv)
 		{"resolv-conf", required_argument, NULL, 'R'},
 		{"gai-conf", required_argument, NULL, 'G'},
 		{"hosts", required_argument, NULL, 'H'},
+		{"nsswitch-conf", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -251,6 +310,7 @@ int cli_ahosts(int argc, char **argv)
 		case 'R': setenv("RFCRES_RESOLV_CONF", optarg, 1); break;
 		case 'G': setenv("RFCRES_GAI_CONF", optarg, 1); break;
 		case 'H': setenv("RFCRES_HOSTS", optarg, 1); break;
+		case 'N': setenv("RFCRES_NSSWITCH_CONF", optarg, 1); break;
 		case 'h': return ahosts_usage(stdout);
 		default: return ahosts_usage(stderr);
 		}
@@ -277,6 +337,7 @@ int cli_ahosts(int argc, char **argv)
 			       rfcres_version());
 			cli_trace_print(&t, stdout);
 			printf("\n");
+			print_hosts_line(&t);
 		}
 		if (rc) {
 			fprintf(explain ? stdout : stderr, "rfcres: %s: %s\n",

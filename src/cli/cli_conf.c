@@ -13,8 +13,11 @@
 
 #include "cli/cli.h"
 #include "conf/conf.h"
+#include "conf/conf_nsswitch.h"
+#include "conf/conf_snapshot.h"
 #include "core/trace.h"
 #include "net/ifaddr.h"
+#include "nss/nss_module.h"
 
 static void print_prefix(const struct conf_policy_row *r)
 {
@@ -86,6 +89,44 @@ static void print_policy(const struct conf_snapshot *s)
 	printf("  rfcres-rule9 %s\n", r9[p->rule9 <= 2 ? p->rule9 : 0]);
 }
 
+/* The hosts line as librfcres will walk it, and where it came from. */
+static void print_nsswitch(const struct conf_snapshot *s)
+{
+	const struct conf_nsswitch *n = s->nsswitch;
+	const char *path = conf_file_path(CONF_FILE_NSSWITCH);
+	static const char *const origin[] = {
+		[CONF_NSS_FROM_FILE] = "",
+		[CONF_NSS_DEFAULT_MISSING] = " (missing: glibc's default)",
+		[CONF_NSS_DEFAULT_NOLINE] = " (no hosts line: glibc's default)",
+		[CONF_NSS_INVALID] = " (syntax error: glibc rejects the file)",
+	};
+	printf("\nnsswitch.conf: %s%s\n", path,
+	       n ? origin[n->origin] : " (built-in default)");
+	if (n && n->origin == CONF_NSS_INVALID) {
+		printf("  line %u: no hosts source (every name NOTFOUND)\n",
+		       n->line);
+		return;
+	}
+	printf("  hosts: %s\n", n ? (n->nsrc ? n->text : "(empty: every "
+						       "name NOTFOUND)")
+				  : CONF_NSS_DEFAULT_HOSTS);
+	for (size_t i = 0; n && i < n->nsrc; i++) {
+		const struct conf_nss_source *src = &n->src[i];
+		char crit[128], what[NSS_MODULE_MAXNAME + 32];
+		conf_nss_criteria(src, crit, sizeof crit);
+		if (src->kind == CONF_NSS_FILES)
+			snprintf(what, sizeof what, "native (hosts file)");
+		else if (src->kind == CONF_NSS_DNS)
+			snprintf(what, sizeof what, "native (DNS transport)");
+		else if (nss_module_name_ok(src->name))
+			snprintf(what, sizeof what, "module libnss_%s.so.2",
+				 src->name);
+		else
+			snprintf(what, sizeof what, "module name refused: UNAVAIL");
+		printf("  %zu  %-16s %-36s %s\n", i + 1, src->name, what, crit);
+	}
+}
+
 static void print_inventory(void)
 {
 	struct ifaddr_inv *inv = ifaddr_acquire();
@@ -121,6 +162,7 @@ int cli_conf(int argc, char **argv)
 		{"resolv-conf", required_argument, NULL, 'R'},
 		{"gai-conf", required_argument, NULL, 'G'},
 		{"hosts", required_argument, NULL, 'H'},
+		{"nsswitch-conf", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -131,19 +173,23 @@ int cli_conf(int argc, char **argv)
 		case 'R': setenv(CONF_ENV_RESOLV, optarg, 1); break;
 		case 'G': setenv(CONF_ENV_GAI, optarg, 1); break;
 		case 'H': setenv(CONF_ENV_HOSTS, optarg, 1); break;
+		case 'N': setenv(CONF_ENV_NSSWITCH, optarg, 1); break;
 		case 'h':
 			printf("usage: rfcres conf [--resolv-conf FILE] "
-			       "[--gai-conf FILE] [--hosts FILE]\n");
+			       "[--gai-conf FILE] [--hosts FILE] "
+			       "[--nsswitch-conf FILE]\n");
 			return 0;
 		default:
 			fprintf(stderr, "usage: rfcres conf [--resolv-conf FILE] "
-					"[--gai-conf FILE] [--hosts FILE]\n");
+					"[--gai-conf FILE] [--hosts FILE] "
+					"[--nsswitch-conf FILE]\n");
 			return 2;
 		}
 	}
 	struct conf_snapshot *s = conf_acquire();
 	print_resolv(s);
 	print_policy(s);
+	print_nsswitch(s);
 	conf_release(s);
 	print_inventory();
 	return 0;

@@ -1,5 +1,5 @@
 /*
- * Configuration snapshot: resolv.conf, gai.conf and hosts parsed into one
+ * Configuration snapshot: resolv.conf, gai.conf, hosts and nsswitch.conf (hosts line) parsed into one
  * immutable, reference-counted object (DESIGN "Config snapshot"); the
  * services file beside it, checked only when a service name is looked up.
  *
@@ -101,6 +101,7 @@ struct conf_hosts_entry {
 };
 
 struct conf_hosts;   /* opaque: entries plus a name index */
+struct conf_nsswitch; /* conf_nsswitch.h: the hosts line */
 struct conf_services; /* opaque */
 
 /* Entries whose canonical name or alias equals name (ASCII case-insensitive),
@@ -142,7 +143,8 @@ struct conf_snapshot {
 	const struct conf_resolv *resolv;
 	const struct conf_policy *policy;
 	const struct conf_hosts *hosts;
-	struct conf_file_id id_resolv, id_gai, id_hosts;
+	const struct conf_nsswitch *nsswitch; /* NULL: built-in default */
+	struct conf_file_id id_resolv, id_gai, id_hosts, id_nsswitch;
 	atomic_uint learned[CONF_MAXNS]; /* CONF_LEARN_* per resolv->ns[i] */
 	atomic_uint rotate_next;         /* options rotate: next first server */
 	void *priv; /* owned by conf_snapshot.c */
@@ -182,5 +184,6 @@ void conf_services_release(struct conf_services_ref *ref);
 #define CONF_ENV_GAI "RFCRES_GAI_CONF"
 #define CONF_ENV_HOSTS "RFCRES_HOSTS"
 #define CONF_ENV_SERVICES "RFCRES_SERVICES"
+#define CONF_ENV_NSSWITCH "RFCRES_NSSWITCH_CONF"
 
 #endif

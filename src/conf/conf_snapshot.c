@@ -1,10 +1,10 @@
 /*
  * Configuration snapshot cache (DESIGN "Config snapshot", seed 001).
  *
- * Every conf_acquire() stats resolv.conf, gai.conf and hosts and compares
+ * Every conf_acquire() stats resolv.conf, gai.conf, hosts and nsswitch.conf and compares
  * their full identity (presence, dev, ino, size, mtime ns, ctime ns) and
  * the paths and environment they were parsed under with the current
- * snapshot.  Equal: the current snapshot gets one more reference (3 stat
+ * snapshot.  Equal: the current snapshot gets one more reference (4 stat
  * calls, a lock, no allocation).  Different: a new snapshot is built that
  * shares every unchanged parsed file with the old one ("parts", refcounted
  * on their own) and re-parses only what changed; lookups holding the old
@@ -27,6 +27,7 @@
 
 #include "conf/conf_gai.h"
 #include "conf/conf_hosts.h"
+#include "conf/conf_nsswitch.h"
 #include "conf/conf_resolv.h"
 #include "conf/conf_services.h"
 #include "rfcres.h"
@@ -45,6 +46,8 @@ static const struct {
 	[CONF_FILE_GAI] = { CONF_ENV_GAI, CONF_PATH_GAI, CONF_MAX_FILE },
 	[CONF_FILE_HOSTS] = { CONF_ENV_HOSTS, CONF_PATH_HOSTS,
 			      CONF_MAX_HOSTS_FILE },
+	[CONF_FILE_NSSWITCH] = { CONF_ENV_NSSWITCH, CONF_PATH_NSSWITCH,
+				 CONF_MAX_FILE },
 	[CONF_FILE_SERVICES] = { CONF_ENV_SERVICES, CONF_PATH_SERVICES,
 				 CONF_MAX_FILE },
 };
@@ -200,6 +203,9 @@ static void part_free(struct conf_part *p)
 	case CONF_FILE_HOSTS:
 		conf_hosts_free(p->obj);
 		break;
+	case CONF_FILE_NSSWITCH:
+		conf_nsswitch_free(p->obj);
+		break;
 	case CONF_FILE_SERVICES:
 		conf_services_free(p->obj);
 		break;
@@ -243,6 +249,8 @@ static void *parse_text(enum conf_file f, const char *text, size_t len,
 		return conf_policy_parse(text, len, present, path);
 	case CONF_FILE_HOSTS:
 		return conf_hosts_parse(text, len, path);
+	case CONF_FILE_NSSWITCH:
+		return conf_nsswitch_parse(text, len, present, path);
 	default:
 		return conf_services_parse(text, len, path);
 	}
@@ -376,9 +384,11 @@ static struct snap *snap_build(const struct snap *old, const struct probe *pr,
 	sn->s.resolv = sn->part[CONF_FILE_RESOLV]->obj;
 	sn->s.policy = sn->part[CONF_FILE_GAI]->obj;
 	sn->s.hosts = sn->part[CONF_FILE_HOSTS]->obj;
+	sn->s.nsswitch = sn->part[CONF_FILE_NSSWITCH]->obj;
 	sn->s.id_resolv = sn->part[CONF_FILE_RESOLV]->id;
 	sn->s.id_gai = sn->part[CONF_FILE_GAI]->id;
 	sn->s.id_hosts = sn->part[CONF_FILE_HOSTS]->id;
+	sn->s.id_nsswitch = sn->part[CONF_FILE_NSSWITCH]->id;
 	sn->s.priv = sn;
 	sn->s.destroy = snap_destroy;
 	atomic_fetch_add(&stat_built, 1);

@@ -14,6 +14,7 @@ enum conf_file {
 	CONF_FILE_RESOLV,
 	CONF_FILE_GAI,
 	CONF_FILE_HOSTS,
+	CONF_FILE_NSSWITCH,
 	CONF_FILE_SERVICES, /* not in the snapshot: conf_services_acquire() */
 	CONF_NFILES
 };
@@ -29,6 +30,7 @@ enum conf_file {
 #define CONF_PATH_RESOLV "/etc/resolv.conf"
 #define CONF_PATH_GAI "/etc/gai.conf"
 #define CONF_PATH_HOSTS "/etc/hosts"
+#define CONF_PATH_NSSWITCH "/etc/nsswitch.conf"
 #define CONF_PATH_SERVICES "/etc/services"
 
 struct conf_stats {

@@ -1,6 +1,7 @@
 #include "sys.h"
 #include "trace.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -99,6 +100,9 @@ static char *sys_getenv_libc(const char *name)
 	.munmap = munmap,\
 	.madvise = madvise,\
 	.getenv = sys_getenv_libc,\
+	.dlopen = dlopen,\
+	.dlsym = dlsym,\
+	.dlerror = dlerror,\
 }
 
 static const struct rfcres_sys sys_libc = SYS_LIBC_INIT;

@@ -64,6 +64,10 @@ struct rfcres_sys {
 	int (*madvise)(void *addr, size_t len, int advice);
 	/* environment: NULL in set-uid programs (secure_getenv) */
 	char *(*getenv)(const char *name);
+	/* the host's NSS modules (src/nss): dlopen by soname only */
+	void *(*dlopen)(const char *file, int mode);
+	void *(*dlsym)(void *handle, const char *name);
+	char *(*dlerror)(void);
 };
 
 /* The live table.  Tests may assign members; sys_reset() restores libc. */

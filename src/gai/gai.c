@@ -6,6 +6,7 @@
  */
 #include "gai/gai.h"
 #include "gai/gai_async.h"
+#include "gai/gai_nss.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -124,8 +125,8 @@ static void v4_mapped(unsigned char out[16], const unsigned char v4[4])
 
 /* Adds one address under the request's family rules: AF_INET6 with
  * AI_V4MAPPED turns IPv4 into ::ffff:a.b.c.d. */
-static int add_for_family(struct gai_req *r, int family, const void *addr,
-			  uint32_t scope)
+int gai_req_add(struct gai_req *r, int family, const void *addr,
+		uint32_t scope)
 {
 	if (family == AF_INET && r->family == AF_INET6) {
 		unsigned char m[16];
@@ -163,7 +164,7 @@ static int host_numeric(struct gai_req *r, const char *name)
 	if (gai_inet_aton_exact(name, a)) {
 		if (r->family == AF_INET6 && !(r->flags & AI_V4MAPPED))
 			return EAI_ADDRFAMILY;
-		int rc = add_for_family(r, AF_INET, a, 0);
+		int rc = gai_req_add(r, AF_INET, a, 0);
 		r->numeric = true;
 		return rc ? rc : 1;
 	}
@@ -189,7 +190,7 @@ static int host_numeric(struct gai_req *r, const char *name)
 /* The configuration snapshot, taken the first time a file is needed: a
  * numeric host with a numeric (or no) service touches no file at all, as
  * in glibc, so it costs no stat() calls. */
-static struct conf_snapshot *snap(struct gai_req *r)
+struct conf_snapshot *gai_req_snap(struct gai_req *r)
 {
 	if (!r->snap)
 		r->snap = conf_acquire();
@@ -204,7 +205,7 @@ static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
 {
 	static const unsigned char lo4[4] = {127, 0, 0, 1};
 	const struct conf_hosts_entry *e[64];
-	size_t n = conf_hosts_by_name(snap(r)->hosts, name, AF_UNSPEC, e, 64);
+	size_t n = conf_hosts_by_name(gai_req_snap(r)->hosts, name, AF_UNSPEC, e, 64);
 	int rc = 0;
 	for (size_t i = 0; i < n && i < 64 && !rc; i++) {
 		const void *a = e[i]->addr;
@@ -214,7 +215,7 @@ static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
 			a = lo4;
 		}
 		*canon = *canon ? *canon : e[i]->names[0];
-		rc = add_for_family(r, AF_INET, a, 0);
+		rc = gai_req_add(r, AF_INET, a, 0);
 	}
 	return rc;
 }
@@ -222,10 +223,10 @@ static int hosts_v4(struct gai_req *r, const char *name, const char **canon)
 /* The hosts file, with glibc's family rules: AF_UNSPEC takes every entry
  * in file order; AF_INET6 takes IPv6 entries, then the AF_INET answer
  * mapped when AI_V4MAPPED found no IPv6 (or with AI_ALL). */
-static int host_file(struct gai_req *r, const char *name)
+int gai_src_files(struct gai_req *r, const char *name)
 {
 	const struct conf_hosts_entry *e[64];
-	const struct conf_hosts *h = snap(r)->hosts;
+	const struct conf_hosts *h = gai_req_snap(r)->hosts;
 	const char *canon = NULL;
 	int rc = 0;
 
@@ -253,7 +254,7 @@ static int host_file(struct gai_req *r, const char *name)
 }
 
 /* RFC 6761 section 6.3: localhost names never go to DNS. */
-static int host_localhost(struct gai_req *r)
+int gai_src_localhost(struct gai_req *r)
 {
 	static const unsigned char lo4[4] = {127, 0, 0, 1};
 	int rc = 0;
@@ -266,7 +267,7 @@ static int host_localhost(struct gai_req *r)
 	return rc ? rc : 1;
 }
 
-static int host_dns(struct gai_req *r, const char *name)
+int gai_src_dns_start(struct gai_req *r, const char *name)
 {
 	unsigned want = 0;
 	if (r->family == AF_UNSPEC || r->family == AF_INET)
@@ -310,7 +311,8 @@ static int host_dns(struct gai_req *r, const char *name)
 	}
 	r->dns_want = want;
 	r->from_dns = true;
-	r->dns = dns_lookup_start(snap(r), name, want);
+	r->dns = dns_lookup_start(gai_req_snap(r), name, want);
+	r->dns_running = r->dns != NULL;
 	return r->dns ? 0 : EAI_MEMORY;
 }
 
@@ -347,7 +349,11 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 	r->naddrs = r->cap = 0;
 	r->canon = NULL;
 	r->dns = NULL;
+	r->dns_running = false;
 	r->dns_want = 0;
+	r->nss_pos = 0;
+	r->nss_name = NULL;
+	r->nss_canon = NULL;
 	r->eai = 0;
 	r->sys_errno = 0;
 	/* glibc treats "*" as absent for both */
@@ -421,11 +427,11 @@ int gai_req_start(struct gai_req *r, const char *node, const char *service,
 			rc = EAI_NONAME;
 			goto fail;
 		}
-		rc = host_file(r, node);
-		if (rc == 0 && gai_is_localhost(node))
-			rc = host_localhost(r);
-		if (rc == 0)
-			rc = host_dns(r, node);
+		rc = gai_nss_walk(r, node);
+		/* the line ended without DNS and without an address: the
+		 * error is known now, as it was before any I/O in glibc */
+		if (rc == 0 && !r->dns_running && r->eai)
+			rc = r->eai;
 	}
 out:
 	if (rc < 0)
@@ -441,6 +447,10 @@ void gai_req_cleanup(struct gai_req *r)
 	if (r->dns)
 		dns_lookup_free(r->dns);
 	r->dns = NULL;
+	r->dns_running = false;
+	free(r->nss_name);
+	free(r->nss_canon);
+	r->nss_name = r->nss_canon = NULL;
 	if (r->snap)
 		conf_release(r->snap);
 	r->snap = NULL;
@@ -455,7 +465,7 @@ void gai_req_cleanup(struct gai_req *r)
 
 /* Copies the DNS answer into the request with the AF_INET6/AI_V4MAPPED
  * rule (A answers used only without AAAA answers, or with AI_ALL). */
-static int take_dns(struct gai_req *r)
+int gai_src_dns_take(struct gai_req *r)
 {
 	const struct dns_result *d = dns_lookup_result(r->dns);
 	if (d->eai) {
@@ -482,7 +492,7 @@ static int take_dns(struct gai_req *r)
 				continue;
 			if (!is6 && !v4)
 				continue;
-			int rc = add_for_family(r, a->family, a->addr, 0);
+			int rc = gai_req_add(r, a->family, a->addr, 0);
 			if (rc)
 				return rc;
 		}
@@ -589,7 +599,7 @@ static int sort_addrs(struct gai_req *r)
 	sort_probe_live(items, n, &inv);
 	if (inv)
 		ifaddr_release(inv);
-	sort_destinations(items, n, snap(r)->policy, why);
+	sort_destinations(items, n, gai_req_snap(r)->policy, why);
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = r->addrs[items[i].index];
 	if (tr) {
@@ -628,10 +638,10 @@ int gai_req_finish(struct gai_req *r, struct addrinfo **res)
 {
 	int rc = 0;
 	*res = NULL;
-	if (r->dns) {
-		rc = take_dns(r);
-		if (rc)
-			goto out;
+	if (r->eai) {
+		/* the hosts line ended without an address (gai_nss.c) */
+		rc = r->eai;
+		goto out;
 	}
 	if (!r->numeric && !r->wildcard && (r->flags & AI_ADDRCONFIG)) {
 		rc = filter_addrconfig(r);
@@ -676,7 +686,9 @@ RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
 	}
 	if (rc == 0)
 		rc = gai_async_take(&q, res);
+	int saved = errno; /* EAI_SYSTEM's errno survives the trace */
 	trace_lookup_end();
+	errno = saved;
 	return rc;
 }
 

@@ -2,9 +2,11 @@
  * getaddrinfo as a request with three phases, so the synchronous call and
  * an event loop drive the same code (DESIGN "One lookup = one state
  * machine"):
- *   gai_req_start   arguments, services, numeric/hosts/localhost answers;
- *                   starts the DNS lookup when one is needed
- *   (dns_lookup_pollfds / dns_lookup_step on req->dns while it runs)
+ *   gai_req_start   arguments, services, numeric answers, then the
+ *                   nsswitch.conf hosts line (gai_nss.c) up to a dns
+ *                   source, whose DNS lookup it starts
+ *   (dns_lookup_pollfds / dns_lookup_step on req->dns while it runs, then
+ *   gai_nss_dns_done, which goes on along the line)
  *   gai_req_finish  AI_ADDRCONFIG, RFC 6724 sort, the addrinfo chain
  */
 #ifndef RFCRES_GAI_H
@@ -40,8 +42,13 @@ struct gai_req {
 	const char *canon;              /* from hosts/DNS, else NULL; points
 					 * into snap or dns, which the request
 					 * holds until it is cleaned up */
-	struct dns_lookup *dns;         /* non-NULL while DNS runs */
+	struct dns_lookup *dns;         /* the dns source's lookup (kept
+					 * after it ends: canon points in) */
+	bool dns_running;               /* dns is in flight */
 	unsigned dns_want;              /* DNS_WANT_* mask sent */
+	size_t nss_pos;                 /* next source of the hosts line */
+	char *nss_name;                 /* the host, for the walk after DNS */
+	char *nss_canon;                /* canonical name from a module */
 	int eai;                        /* error decided so far, 0 if none */
 	int sys_errno;                  /* errno behind an EAI_SYSTEM result */
 	/* gai_req_start initialises every field above, one by one (a new

@@ -2,9 +2,12 @@
  * rfcres_req_*: getaddrinfo as a request an event loop drives.  It is the
  * only implementation: rfcres_getaddrinfo (gai.c) runs the same request to
  * completion with poll().  The work is split where it can wait:
- *   begin   gai_req_start: arguments, services, numeric/hosts/localhost;
- *           the DNS machine sends its first queries
- *   step    dns_lookup_step with the caller's readiness and the clock
+ *   begin   gai_req_start: arguments, services, numeric, the hosts line of
+ *           nsswitch.conf up to a dns source, whose DNS machine sends its
+ *           first queries (files and NSS modules answer synchronously:
+ *           a module is foreign blocking code, as in glibc)
+ *   step    dns_lookup_step with the caller's readiness and the clock;
+ *           when DNS is done, the rest of the hosts line
  *   finish  gai_req_finish (AI_ADDRCONFIG, RFC 6724 sort, addrinfo chain)
  *           runs as soon as the DNS part is done, inside the step that
  *           completed it, so rfcres_req_done() is exact and the result is
@@ -22,6 +25,7 @@
 
 #include "core/sys.h"
 #include "dns/lookup.h"
+#include "gai/gai_nss.h"
 
 _Static_assert(DNS_LOOKUP_MAXFDS <= RFCRES_REQ_MAXFDS,
 	       "RFCRES_REQ_MAXFDS must cover every descriptor of a lookup");
@@ -32,6 +36,22 @@ static void finish(struct rfcres_req *q)
 	q->sys_errno = q->g.sys_errno;
 	q->running = false;
 	q->done = true;
+}
+
+/* Steps the DNS lookup of the walk; when it ends, the walk goes on along
+ * the hosts line (which may start another DNS lookup: a line such as
+ * "dns mymod dns" -- its first decision is collected at once, without
+ * readiness, as for the first lookup). */
+static void advance(struct rfcres_req *q, const struct pollfd *fds, int n)
+{
+	while (dns_lookup_step(q->g.dns, fds, fds ? n : 0, sys_now_ns())) {
+		if (gai_nss_dns_done(&q->g)) {
+			finish(q);
+			return;
+		}
+		fds = NULL;
+		n = 0;
+	}
 }
 
 int gai_async_begin(struct rfcres_req *q, const char *node,
@@ -46,21 +66,26 @@ int gai_async_begin(struct rfcres_req *q, const char *node,
 	q->res = NULL;
 	trace_lookup_open(&q->tctx);
 	trace_lookup_enter(&q->tctx);
+	q->g.sys_errno = 0;
 	int rc = gai_req_start(&q->g, node, service, hints);
 	if (rc) {
+		q->sys_errno = q->g.sys_errno;
 		TRACE(RFCRES_TRACE_LOOKUP, "lookup.done", "eai=%d naddrs=0",
 		      rc);
-	} else if (!q->g.dns) {
+	} else if (!q->g.dns_running) {
 		finish(q);
 	} else {
 		q->running = true;
 		/* The DNS machine may have decided already (no nameserver,
 		 * an unencodable name): a step without readiness at the
 		 * current time collects that, and nothing else. */
-		if (dns_lookup_step(q->g.dns, NULL, 0, sys_now_ns()))
-			finish(q);
+		advance(q, NULL, 0);
 	}
 	trace_lookup_leave(&q->tctx);
+	/* EAI_SYSTEM decided at once (a module's errno): errno last, on
+	 * the caller's thread, as gai_async_take does for a later one */
+	if (rc == EAI_SYSTEM && q->sys_errno)
+		errno = q->sys_errno;
 	return rc;
 }
 
@@ -69,8 +94,7 @@ bool gai_async_step(struct rfcres_req *q, const struct pollfd *fds, int n)
 	if (!q->running)
 		return q->done;
 	trace_lookup_enter(&q->tctx);
-	if (dns_lookup_step(q->g.dns, fds, fds ? n : 0, sys_now_ns()))
-		finish(q);
+	advance(q, fds, n);
 	trace_lookup_leave(&q->tctx);
 	return q->done;
 }

@@ -22,6 +22,7 @@
 #include "conf/conf.h"
 #include "core/trace.h"
 #include "gai/gai.h"
+#include "gai/gai_nss.h"
 #include "gai/gai_numeric.h"
 #include "rfcres.h"
 
@@ -178,7 +179,7 @@ struct answer {
 	char *name;
 	char **aliases;
 	unsigned char *addrs;
-	const char *source; /* trace: literal, hosts, getaddrinfo, dns-ptr */
+	const char *source; /* trace: literal, hosts, getaddrinfo, nsswitch (reverse) */
 };
 
 static void answer_free(struct answer *a)
@@ -289,7 +290,10 @@ static int byname_gai(const char *name, int af, struct answer *a, int *err)
 	hints.ai_family = af;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_CANONNAME;
+	/* the hosts line walked as gethostbyname2_r walks it (gai_nss.c) */
+	gai_nss_legacy_walk(true);
 	int eai = rfcres_getaddrinfo(name, NULL, &hints, &res);
+	gai_nss_legacy_walk(false);
 	if (eai) {
 		int herr = legacy_herrno_of_eai(eai);
 		if (herr == NETDB_INTERNAL)
@@ -346,7 +350,14 @@ static int answer_byname(const char *name, int af, struct answer *a, int *err)
 		a->source = "literal";
 		return NETDB_SUCCESS;
 	}
-	int herr = byname_hosts(name, af, a);
+	/* The nsswitch.conf hosts line, through the getaddrinfo core.  When
+	 * it starts with files (nearly always), the hosts file is read here
+	 * first, with the aliases glibc's files backend reports (getaddrinfo
+	 * has no place for them); its NOTFOUND then continues the line. */
+	struct conf_snapshot *snap = conf_acquire();
+	bool files_first = gai_nss_files_first(snap);
+	conf_release(snap);
+	int herr = files_first ? byname_hosts(name, af, a) : HOST_NOT_FOUND;
 	if (herr == HOST_NOT_FOUND)
 		herr = byname_gai(name, af, a, err);
 	else if (herr == NETDB_INTERNAL)
@@ -401,9 +412,10 @@ static int answer_byaddr(const void *addr, socklen_t len, int type,
 	char name[256] = "";
 	int herr = NETDB_SUCCESS;
 	struct conf_snapshot *snap = conf_acquire();
-	/* hosts: the first line with this address, its aliases too */
-	const struct conf_hosts_entry *e =
-		conf_hosts_by_addr(snap->hosts, family, ua);
+	/* the nsswitch.conf hosts line; from files, the first line with
+	 * this address, its aliases too */
+	const struct conf_hosts_entry *e = NULL;
+	int eai = gai_nss_reverse(snap, family, ua, name, sizeof name, &e);
 	if (e) {
 		if (!answer_init(a, e->names[0], family, 1, e->nnames)) {
 			herr = NETDB_INTERNAL;
@@ -422,11 +434,10 @@ static int answer_byaddr(const void *addr, socklen_t len, int type,
 		a->source = "hosts";
 		goto out;
 	}
-	int eai = gai_reverse_dns(snap, family, ua, name, sizeof name);
 	if (eai) {
 		herr = legacy_herrno_of_eai(eai);
 		if (herr == NETDB_INTERNAL)
-			*err = ENOMEM;
+			*err = eai == EAI_SYSTEM ? errno : ENOMEM;
 		goto out;
 	}
 	if (!answer_init(a, name, family, 1, 0)) {
@@ -435,7 +446,7 @@ static int answer_byaddr(const void *addr, socklen_t len, int type,
 		goto out;
 	}
 	answer_add_addr(a, ua);
-	a->source = "dns-ptr";
+	a->source = "nsswitch";
 out:
 	conf_release(snap);
 	return herr;

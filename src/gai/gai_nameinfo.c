@@ -20,6 +20,7 @@
 #include "core/trace.h"
 #include "dns/lookup.h"
 #include "gai/gai.h"
+#include "gai/gai_nss.h"
 
 #ifndef NI_IDN
 #define NI_IDN 32
@@ -140,15 +141,13 @@ static int lookup_host(int family, const unsigned char *a, uint32_t scope,
 		char name[256] = "";
 		int eai = 0;
 		struct conf_snapshot *snap = conf_acquire();
-		const struct conf_hosts_entry *e =
-			conf_hosts_by_addr(snap->hosts, lf, la);
-		if (e) {
-			snprintf(name, sizeof name, "%s", e->names[0]);
+		/* the nsswitch.conf hosts line, as glibc's getnameinfo
+		 * calls gethostbyaddr_r */
+		const struct conf_hosts_entry *e = NULL;
+		eai = gai_nss_reverse(snap, lf, la, name, sizeof name, &e);
+		if (e)
 			TRACE(RFCRES_TRACE_LOOKUP, "nameinfo.hosts", "name=%s",
 			      name);
-		} else {
-			eai = gai_reverse_dns(snap, lf, la, name, sizeof name);
-		}
 		int saved_errno = errno;
 		conf_release(snap);
 		if (name[0]) {

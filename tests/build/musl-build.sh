@@ -9,7 +9,7 @@ rm -rf "$out"; mkdir -p "$out/obj"
 # the kernel's headers, as on Alpine with linux-headers (netlink code)
 kh=$(bash tests/build/musl-kernel-headers.sh "$out/kernel-headers")
 cflags="$kh -std=c11 -D_GNU_SOURCE -DRFCRES_BUILDING -O2 -Wall -Wextra -Werror -fvisibility=hidden -Iinclude -Isrc -Isrc/core"
-for f in src/core/*.c src/conf/*.c src/dns/*.c src/net/*.c src/select/*.c src/gai/*.c; do
+for f in src/core/*.c src/conf/*.c src/dns/*.c src/net/*.c src/select/*.c src/nss/*.c src/gai/*.c; do
   [ -e "$f" ] || continue
   o="$out/obj/$(echo "$f" | tr / _).o"
   musl-gcc $cflags -c "$f" -o "$o"

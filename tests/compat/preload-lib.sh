@@ -3,7 +3,8 @@
 # Every test: its own network namespace when root (so not a single packet
 # can leave loopback even if interposition failed and glibc asked the real
 # nameserver), rfcres-fakedns on 127.0.0.1 with a kernel-chosen port, and
-# RFCRES_RESOLV_CONF / RFCRES_HOSTS / RFCRES_GAI_CONF pointing at temp files.
+# RFCRES_RESOLV_CONF / RFCRES_HOSTS / RFCRES_GAI_CONF / RFCRES_NSSWITCH_CONF
+# pointing at temp files.
 # The real /etc/resolv.conf is never read by librfcres here.
 #
 # Usage in a test:  . "$src/tests/compat/preload-lib.sh"; pl_init "$@"
@@ -83,6 +84,9 @@ pl_init() {
 	export RFCRES_RESOLV_CONF=$PL_TMP/resolv.conf
 	export RFCRES_HOSTS=$PL_TMP/hosts
 	export RFCRES_GAI_CONF=$PL_TMP/gai.conf
+	# never the host's hosts line (its modules could answer test names)
+	printf 'hosts: files dns\n' > "$PL_TMP/nsswitch.conf"
+	export RFCRES_NSSWITCH_CONF=$PL_TMP/nsswitch.conf
 	# no proxy may take curl/wget/python elsewhere
 	unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY no_proxy NO_PROXY
 	unset LOCALDOMAIN RES_OPTIONS

@@ -14,7 +14,7 @@ pl_start_dns
 t=$PL_TMP
 cflags="-std=c11 -D_GNU_SOURCE -DRFCRES_BUILDING -O2 -Wall -Wextra -Werror -fvisibility=hidden"
 mkdir -p $t/obj
-for f in "$PL_SRC"/src/{core,conf,dns,net,select,gai}/*.c; do
+for f in "$PL_SRC"/src/{core,conf,dns,net,select,nss,gai}/*.c; do
 	[ -e "$f" ] || continue
 	o=$t/obj/$(basename "$(dirname "$f")")_$(basename "$f" .c).o
 	musl-gcc $cflags -I"$PL_SRC/include" -I"$PL_SRC/src" -I"$PL_SRC/src/core" \

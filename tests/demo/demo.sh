@@ -23,7 +23,8 @@ search demo.test
 options timeout:2 attempts:1
 CONF
 : > "$tmp/hosts"
-export RFCRES_RESOLV_CONF=$tmp/resolv.conf RFCRES_HOSTS=$tmp/hosts
+printf 'hosts: files dns\n' > "$tmp/nsswitch.conf"
+export RFCRES_RESOLV_CONF=$tmp/resolv.conf RFCRES_HOSTS=$tmp/hosts RFCRES_NSSWITCH_CONF=$tmp/nsswitch.conf
 echo "# test DNS server: 127.0.0.1:$port (tests/data/demo.zone)"
 show() {
   printf '\n\033[1m$ rfcres ahosts %s\033[0m\n' "$*"

@@ -22,7 +22,7 @@ cflags=(-std=c11 -D_GNU_SOURCE -DRFCRES_BUILDING -g -O1
 	-fprofile-instr-generate -fcoverage-mapping -fsanitize=fuzzer
 	-I"$root/include" -I"$root/src" -I"$root/src/core" -I"$root/tests/fuzz")
 srcs=()
-for f in "$root"/src/{core,conf,dns,net,select,gai}/*.c; do
+for f in "$root"/src/{core,conf,dns,net,select,nss,gai}/*.c; do
 	[ "$(basename "$f")" = exports.c ] && continue
 	srcs+=("$f")
 done

@@ -29,7 +29,9 @@ printf 'nameserver 127.0.0.1:%s\nsearch demo.test\noptions timeout:1 attempts:1\
   "$(head -1 "$out/port")" > "$out/resolv.conf"
 printf '127.0.0.1 localhost\n::1 localhost\n' > "$out/hosts"
 : > "$out/gai.conf"
+printf 'hosts: files dns\n' > "$out/nsswitch.conf"
 export RFCRES_RESOLV_CONF=$out/resolv.conf RFCRES_HOSTS=$out/hosts RFCRES_GAI_CONF=$out/gai.conf
+export RFCRES_NSSWITCH_CONF=$out/nsswitch.conf
 export RFCRES_SERVICES=$src/tests/data/golden/services
 run() { local name=$1; shift; "$cli" ahosts "$@" > "$out/$name.raw" 2>&1 || true; }
 run explain-www --explain --socktype STREAM www.demo.test http

@@ -49,6 +49,7 @@ static inline int t_env_setup(void)
 	setenv("RFCRES_RESOLV_CONF", t_resolv, 1);
 	setenv("RFCRES_HOSTS", t_hosts, 1);
 	setenv("RFCRES_GAI_CONF", "/nonexistent/gai.conf", 1);
+	setenv("RFCRES_NSSWITCH_CONF", "/nonexistent/nsswitch.conf", 1);
 	return 0;
 }
 

@@ -1142,6 +1142,7 @@ static int setup(void **st)
 	setenv("RFCRES_RESOLV_CONF", resolv, 1);
 	setenv("RFCRES_HOSTS", hosts, 1);
 	setenv("RFCRES_GAI_CONF", "/nonexistent/gai.conf", 1);
+	setenv("RFCRES_NSSWITCH_CONF", "/nonexistent/nsswitch.conf", 1);
 	setenv("RFCRES_SERVICES", "/nonexistent/services", 1);
 	print_message("    scale %.3g\n", test_scale());
 	return 0;

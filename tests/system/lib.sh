@@ -116,7 +116,7 @@ sys_inner_setup() {
 	: > /etc/gai.conf
 	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > /etc/resolv.conf
 	# Only the test's files: never the caller's overrides.
-	unset RFCRES_RESOLV_CONF RFCRES_HOSTS RFCRES_GAI_CONF RFCRES_SERVICES LD_PRELOAD
+	unset RFCRES_RESOLV_CONF RFCRES_HOSTS RFCRES_GAI_CONF RFCRES_SERVICES RFCRES_NSSWITCH_CONF LD_PRELOAD
 }
 
 # sys_server NAME --listen ADDR:PORT [fakedns options...]

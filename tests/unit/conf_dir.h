@@ -2,8 +2,9 @@
  * A temporary configuration directory for unit tests that go through the
  * public functions: a hosts file, a resolv.conf naming a loopback port
  * nothing serves (no test name is meant to reach DNS) and an empty
- * gai.conf, with RFCRES_HOSTS / RFCRES_RESOLV_CONF / RFCRES_GAI_CONF
- * pointing at them.  Include after <cmocka.h>.
+ * gai.conf and an nsswitch.conf "hosts: files dns" (never the host's own
+ * line), with RFCRES_HOSTS / RFCRES_RESOLV_CONF / RFCRES_GAI_CONF /
+ * RFCRES_NSSWITCH_CONF pointing at them.  Include after <cmocka.h>.
  */
 #ifndef RFCRES_TEST_CONF_DIR_H
 #define RFCRES_TEST_CONF_DIR_H
@@ -13,10 +14,12 @@
 #include <unistd.h>
 
 static const char *const conf_dir_files[] = { "hosts", "resolv.conf",
-					      "gai.conf" };
+					      "gai.conf", "nsswitch.conf" };
 static const char *const conf_dir_envs[] = { "RFCRES_HOSTS",
 					     "RFCRES_RESOLV_CONF",
-					     "RFCRES_GAI_CONF" };
+					     "RFCRES_GAI_CONF",
+					     "RFCRES_NSSWITCH_CONF" };
+#define CONF_DIR_NFILES (sizeof conf_dir_files / sizeof conf_dir_files[0])
 
 /* Writes dir/name (replacing it). */
 static inline void conf_dir_put(const char *dir, const char *name,
@@ -30,7 +33,7 @@ static inline void conf_dir_put(const char *dir, const char *name,
 	fclose(f);
 }
 
-/* mkdtemp(dir) (a "...XXXXXX" template), the three files, the variables.
+/* mkdtemp(dir) (a "...XXXXXX" template), the four files, the variables.
  * Returns 0, or -1 when the directory cannot be made. */
 static inline int conf_dir_setup(char *dir, const char *hosts)
 {
@@ -40,7 +43,8 @@ static inline int conf_dir_setup(char *dir, const char *hosts)
 	conf_dir_put(dir, "resolv.conf",
 		     "nameserver 127.0.0.1:9\noptions timeout:1 attempts:1\n");
 	conf_dir_put(dir, "gai.conf", "");
-	for (size_t i = 0; i < 3; i++) {
+	conf_dir_put(dir, "nsswitch.conf", "hosts: files dns\n");
+	for (size_t i = 0; i < CONF_DIR_NFILES; i++) {
 		char p[128];
 		snprintf(p, sizeof p, "%s/%s", dir, conf_dir_files[i]);
 		setenv(conf_dir_envs[i], p, 1);
@@ -50,7 +54,7 @@ static inline int conf_dir_setup(char *dir, const char *hosts)
 
 static inline void conf_dir_teardown(const char *dir)
 {
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < CONF_DIR_NFILES; i++) {
 		char p[128];
 		snprintf(p, sizeof p, "%s/%s", dir, conf_dir_files[i]);
 		unlink(p);

@@ -28,7 +28,8 @@
 
 static char dir[64];
 static struct conf_stats baseline; /* live counts before the test */
-static char p_resolv[128], p_gai[128], p_hosts[128], p_services[128];
+static char p_resolv[128], p_gai[128], p_hosts[128], p_services[128],
+	p_nsswitch[128];
 
 /* ---- trace capture ---------------------------------------------------- */
 
@@ -102,14 +103,17 @@ static int setup(void **state)
 	snprintf(p_gai, sizeof p_gai, "%s/gai.conf", dir);
 	snprintf(p_hosts, sizeof p_hosts, "%s/hosts", dir);
 	snprintf(p_services, sizeof p_services, "%s/services", dir);
+	snprintf(p_nsswitch, sizeof p_nsswitch, "%s/nsswitch.conf", dir);
 	write_file(p_resolv, "nameserver 127.0.0.2\n");
 	write_file(p_gai, "rfcres-rule9 none\n");
 	write_file(p_hosts, "192.0.2.1 one.example\n");
 	write_file(p_services, "http 80/tcp\n");
+	write_file(p_nsswitch, "hosts: files dns\n");
 	setenv(CONF_ENV_RESOLV, p_resolv, 1);
 	setenv(CONF_ENV_GAI, p_gai, 1);
 	setenv(CONF_ENV_HOSTS, p_hosts, 1);
 	setenv(CONF_ENV_SERVICES, p_services, 1);
+	setenv(CONF_ENV_NSSWITCH, p_nsswitch, 1);
 	unsetenv("LOCALDOMAIN");
 	unsetenv("RES_OPTIONS");
 	conf_set_hostname_fn(fixed_hostname);
@@ -160,7 +164,7 @@ static void test_first_and_unchanged(void **state)
 					    AF_UNSPEC, NULL, 0), 1);
 	assert_true(s1->id_resolv.present);
 	/* the snapshot does not read the services file */
-	assert_int_equal(nloads, 3);
+	assert_int_equal(nloads, 4);
 	assert_string_equal(load_reason[0], "first");
 	conf_stats(&b);
 	for (int f = 0; f < CONF_NSNAPFILES; f++)
@@ -173,8 +177,8 @@ static void test_first_and_unchanged(void **state)
 	assert_int_equal(conf_service_port(sv.services, "http", "tcp"), 80);
 	assert_true(sv.id.present);
 	conf_services_release(&sv);
-	assert_int_equal(nloads, 4);
-	assert_string_equal(load_reason[3], "first");
+	assert_int_equal(nloads, 5);
+	assert_string_equal(load_reason[4], "first");
 	conf_stats(&b);
 	assert_int_equal(b.parses[CONF_FILE_SERVICES],
 			 a.parses[CONF_FILE_SERVICES] + 1);
@@ -193,7 +197,7 @@ static void test_first_and_unchanged(void **state)
 	for (int f = 0; f < CONF_NFILES; f++)
 		assert_int_equal(a.parses[f], b.parses[f]);
 	assert_int_equal(a.snapshots_built, b.snapshots_built);
-	assert_int_equal(nloads, 4);
+	assert_int_equal(nloads, 5);
 	conf_release(s1);
 }
 
@@ -217,7 +221,7 @@ static void test_fast_path_cost(void **state)
 	rfcres_sys.open = count_open;
 	nstat = nopen = 0;
 	conf_release(conf_acquire());
-	assert_int_equal(nstat, 3); /* resolv.conf, gai.conf, hosts */
+	assert_int_equal(nstat, 4); /* resolv.conf, gai.conf, hosts, nsswitch.conf */
 	assert_int_equal(nopen, 0);
 	struct conf_services_ref sv;
 	conf_services_acquire(&sv);
@@ -445,7 +449,7 @@ static void test_res_init(void **state)
 	conf_stats(&b);
 	for (int f = 0; f < CONF_NFILES; f++)
 		assert_int_equal(b.parses[f], a.parses[f] + 1);
-	assert_int_equal(nloads, 4);
+	assert_int_equal(nloads, 5);
 	assert_string_equal(load_reason[0], "res_init");
 	assert_string_equal(load_reason[3], "res_init");
 	/* services too, only once */
