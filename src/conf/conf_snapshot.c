@@ -1,11 +1,13 @@
 /*
  * Configuration snapshot cache (DESIGN "Config snapshot", seed 001).
  *
- * Every conf_acquire() stats resolv.conf, gai.conf and hosts and compares
- * their full identity (presence, dev, ino, size, mtime ns, ctime ns) and
- * the paths and environment they were parsed under with the current
- * snapshot.  Equal: the current snapshot gets one more reference (3 stat
- * calls, a lock, no allocation).  Different: a new snapshot is built that
+ * Every conf_acquire() asks the watcher (conf_watch.c) which files may have
+ * changed, stats those, and compares their full identity (presence, dev,
+ * ino, size, mtime ns, ctime ns) and the paths and environment they were
+ * parsed under with the current snapshot.  Equal: the current snapshot
+ * gets one more reference (with inotify and nothing changed: one poll(),
+ * no stat, a lock, no allocation; where inotify cannot see a file's every
+ * change, a stat of that file).  Different: a new snapshot is built that
  * shares every unchanged parsed file with the old one ("parts", refcounted
  * on their own) and re-parses only what changed; lookups holding the old
  * snapshot keep it.  Nothing a lookup learns is part of the identity, so
@@ -29,6 +31,7 @@
 #include "conf/conf_hosts.h"
 #include "conf/conf_resolv.h"
 #include "conf/conf_services.h"
+#include "conf/conf_watch.h"
 #include "rfcres.h"
 #include "sys.h"
 #include "trace.h"
@@ -64,11 +67,15 @@ struct snap {
 	struct conf_part *part[CONF_NSNAPFILES];
 };
 
-/* What the files look like now (filled without the lock). */
+/* What the files look like now (filled without the lock).  A file the
+ * watcher vouches for is not stat'ed: unchanged since it was confirmed. */
 struct probe {
 	const char *path[CONF_NFILES];
 	struct conf_file_id id[CONF_NFILES];
+	bool stated[CONF_NFILES]; /* false: vouched for by the watcher */
 	const char *env[NENV];
+	struct conf_watch_ticket ticket;
+	unsigned look;            /* the watcher's answer (bit = index) */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -146,22 +153,36 @@ const char *conf_file_path(enum conf_file f)
 	return f < CONF_NFILES ? path_of(f) : NULL;
 }
 
-static void probe_file(struct probe *pr, enum conf_file f)
+static void stat_id(const char *path, struct conf_file_id *id)
 {
 	struct stat st;
-	pr->path[f] = path_of(f);
 	/* stat follows symlinks: a re-pointed link (Kubernetes ..data
 	 * swap) shows up as a different dev/ino */
-	if (rfcres_sys.stat(pr->path[f], &st) == 0)
-		id_from_stat(&pr->id[f], &st);
+	if (rfcres_sys.stat(path, &st) == 0)
+		id_from_stat(id, &st);
 	else
-		memset(&pr->id[f], 0, sizeof pr->id[f]);
+		memset(id, 0, sizeof *id);
+}
+
+/* Files first..first+n-1: the watcher says which to stat. */
+static void probe_range(struct probe *pr, int first, int n)
+{
+	for (int f = first; f < first + n; f++)
+		pr->path[f] = path_of((enum conf_file)f);
+	pr->look = conf_watch_check(pr->path + first, (unsigned)n,
+				    &pr->ticket);
+	for (int f = first; f < first + n; f++) {
+		pr->stated[f] = (pr->look >> (f - first)) & 1u;
+		if (pr->stated[f])
+			stat_id(pr->path[f], &pr->id[f]);
+		else
+			memset(&pr->id[f], 0, sizeof pr->id[f]);
+	}
 }
 
 static void probe_files(struct probe *pr)
 {
-	for (int f = 0; f < CONF_NSNAPFILES; f++)
-		probe_file(pr, (enum conf_file)f);
+	probe_range(pr, 0, CONF_NSNAPFILES);
 	for (int e = 0; e < NENV; e++)
 		pr->env[e] = rfcres_sys.getenv(env_names[e]);
 }
@@ -169,7 +190,7 @@ static void probe_files(struct probe *pr)
 static bool part_matches(const struct conf_part *p, const struct probe *pr)
 {
 	if (!str_equal(p->path, pr->path[p->kind]) ||
-	    !id_equal(&p->id, &pr->id[p->kind]))
+	    (pr->stated[p->kind] && !id_equal(&p->id, &pr->id[p->kind])))
 		return false;
 	if (p->kind == CONF_FILE_RESOLV)
 		for (int e = 0; e < NENV; e++)
@@ -308,6 +329,8 @@ static struct conf_part *part_load(enum conf_file f, const struct probe *pr,
 		 * stat identity so an unreadable or oversized file is not
 		 * re-read by every lookup. */
 		p->id = pr->id[f];
+		if (!pr->stated[f])
+			stat_id(p->path, &p->id);
 		if (rc == -ENOENT) {
 			memset(&p->id, 0, sizeof p->id);
 		} else if (rc == -ENOMEM || rc == -EMFILE || rc == -ENFILE) {
@@ -435,6 +458,8 @@ struct conf_snapshot *conf_acquire(void)
 	if (cur && !invalidated && snap_matches(cur, &pr)) {
 		conf_ref(&cur->s);
 		pthread_mutex_unlock(&cache_lock);
+		if (pr.look)
+			conf_watch_confirm(&pr.ticket, pr.look);
 		return &cur->s;
 	}
 	if (cur && !invalidated) {
@@ -445,6 +470,8 @@ struct conf_snapshot *conf_acquire(void)
 		if (snap_matches(cur, &pr)) {
 			conf_ref(&cur->s);
 			pthread_mutex_unlock(&cache_lock);
+			if (pr.look)
+				conf_watch_confirm(&pr.ticket, pr.look);
 			return &cur->s;
 		}
 	}
@@ -467,6 +494,7 @@ struct conf_snapshot *conf_acquire(void)
 	current = sn;
 	conf_ref(&sn->s); /* the caller's reference */
 	pthread_mutex_unlock(&cache_lock);
+	conf_watch_confirm(&pr.ticket, pr.look);
 	if (cur)
 		conf_release(&cur->s); /* the cache's reference to the old */
 	return &sn->s;
@@ -488,7 +516,7 @@ void conf_services_acquire(struct conf_services_ref *ref)
 	memset(ref, 0, sizeof *ref);
 	struct probe pr;
 	memset(&pr, 0, sizeof pr);
-	probe_file(&pr, CONF_FILE_SERVICES);
+	probe_range(&pr, CONF_FILE_SERVICES, 1);
 
 	pthread_mutex_lock(&cache_lock);
 	struct conf_part *cur = cur_services;
@@ -496,10 +524,12 @@ void conf_services_acquire(struct conf_services_ref *ref)
 		/* As in conf_acquire: a stat older than the part another
 		 * thread just published must not cause a reload. */
 		if (!part_matches(cur, &pr))
-			probe_file(&pr, CONF_FILE_SERVICES);
+			probe_range(&pr, CONF_FILE_SERVICES, 1);
 		if (part_matches(cur, &pr)) {
 			services_ref(ref, cur);
 			pthread_mutex_unlock(&cache_lock);
+			if (pr.look)
+				conf_watch_confirm(&pr.ticket, pr.look);
 			return;
 		}
 	}
@@ -521,6 +551,7 @@ void conf_services_acquire(struct conf_services_ref *ref)
 	cur_services = p; /* the cache's reference (refs = 1 from the load) */
 	services_ref(ref, p);
 	pthread_mutex_unlock(&cache_lock);
+	conf_watch_confirm(&pr.ticket, pr.look);
 	part_release(cur);
 }
 

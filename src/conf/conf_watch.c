@@ -1,0 +1,582 @@
+/*
+ * Configuration change detection by inotify (see conf_watch.h for what it
+ * promises and when it falls back to stat).
+ *
+ * Why each watch: a path is resolved component by component as the kernel
+ * would; the directory holding each symbolic link met on the way is
+ * watched for that link's name (retargeting a link is a create or a rename
+ * there: the Kubernetes "..data" swap, systemd-resolved's stub link), the
+ * directory holding the file for the file's name (rename over, delete +
+ * create, creation of a missing file), and the file's inode itself (an
+ * in-place edit through any path, e.g. the source of a bind mount, reaches
+ * the inode's watchers, not the other path's directory).  Mount-table
+ * changes (a bind mount swapped over the file or a directory on its way)
+ * are not inotify events: /proc/self/mountinfo reports them as POLLPRI
+ * (proc(5)), so it is polled beside the inotify descriptor.
+ *
+ * Descriptors are private to the process that opened them: after fork()
+ * the child shares the parent's inotify instance (reading it would steal
+ * the parent's events), so it opens its own and stats everything once, as
+ * the netlink monitor does (src/net/ifaddr.c).  A descriptor the host
+ * program closed shows as POLLNVAL; one it replaced is verified
+ * (/proc/self/fd link "anon_inode:inotify") before it is read.  Both are
+ * moved to a number >= W_FD_MIN, away from the low numbers a program's own
+ * descriptors take after a closefrom().
+ */
+#include "conf/conf_watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/statfs.h>
+
+#include "sys.h"
+#include "trace.h"
+
+#define W_DIR_EVENTS                                                        \
+	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |           \
+	 IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
+	 IN_ONLYDIR)
+#define W_FILE_EVENTS \
+	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
+#define W_MAXWATCH 12  /* per path: link directories, file directory, file */
+#define W_MAXHOPS 8    /* symbolic links followed before giving up */
+#define W_FD_MIN 64
+#define W_RETRY_NS 1000000000ull /* inotify_init1 failed: try again after */
+#define W_READS 64               /* event reads per check (4 KiB each) */
+
+struct wwatch {
+	int wd;
+	char *name; /* the name in a watched directory; NULL: any event */
+};
+
+struct wslot {
+	char *path;   /* NULL: free */
+	uint64_t id;  /* assignment, for tickets */
+	bool armed;   /* watches set for the path as it is now */
+	bool watched; /* inotify sees every change of the path */
+	unsigned nw;
+	struct wwatch w[W_MAXWATCH];
+	uint64_t seq, confirmed;
+	uint64_t used; /* last check that asked (eviction order) */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	int ifd, mfd;
+	uint64_t epoch;     /* sys_process_epoch() of the opener */
+	uint64_t retry_ns;  /* no instance: when to try again */
+	uint64_t counter;   /* seq values and slot ids */
+	struct wslot s[CONF_WATCH_SLOTS];
+} w = { .lock = PTHREAD_MUTEX_INITIALIZER, .ifd = -1, .mfd = -1 };
+
+static pthread_once_t w_once = PTHREAD_ONCE_INIT;
+
+static void w_lock(void)
+{
+	pthread_mutex_lock(&w.lock);
+}
+
+static void w_unlock(void)
+{
+	pthread_mutex_unlock(&w.lock);
+}
+
+static void w_init(void)
+{
+	/* the child must find the lock free (another thread may hold it at
+	 * fork) */
+	pthread_atfork(w_lock, w_unlock, w_unlock);
+}
+
+/* Local file systems whose every change goes through this kernel's VFS,
+ * so inotify reports it (fs/notify).  Not listed, hence stat'ed: overlayfs
+ * (a lower-layer change bypasses the overlay inode), network and FUSE file
+ * systems (changes made elsewhere), anything unknown. */
+static bool fs_reports_all(const char *path)
+{
+	struct statfs sf;
+	if (rfcres_sys.statfs(path, &sf) != 0)
+		return false;
+	switch ((unsigned long)sf.f_type) {
+	case 0xEF53:     /* ext2/3/4 */
+	case 0x58465342: /* xfs */
+	case 0x9123683E: /* btrfs */
+	case 0x01021994: /* tmpfs */
+	case 0x858458F6: /* ramfs */
+	case 0xF2F52010: /* f2fs */
+	case 0x3153464A: /* jfs */
+	case 0x2FC12FC1: /* zfs */
+	case 0xCA451A4E: /* bcachefs */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- watches -------------------------------------------------------- */
+
+static bool wd_in_use(int wd, const struct wslot *except)
+{
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
+		const struct wslot *sl = &w.s[i];
+		if (sl == except || !sl->path)
+			continue;
+		for (unsigned k = 0; k < sl->nw; k++)
+			if (sl->w[k].wd == wd)
+				return true;
+	}
+	return false;
+}
+
+static void slot_unwatch(struct wslot *sl)
+{
+	for (unsigned k = 0; k < sl->nw; k++) {
+		/* watches are per inode: another path may share it (every
+		 * file of /etc shares /etc's) */
+		bool dup = false;
+		for (unsigned j = 0; j < k; j++)
+			dup |= sl->w[j].wd == sl->w[k].wd;
+		if (!dup && w.ifd >= 0 && !wd_in_use(sl->w[k].wd, sl))
+			rfcres_sys.inotify_rm_watch(w.ifd, sl->w[k].wd);
+		free(sl->w[k].name);
+	}
+	sl->nw = 0;
+	sl->armed = false;
+}
+
+static void trace_fallback(const char *path, const char *reason, int err)
+{
+	if (!trace_on())
+		return;
+	char safe[512];
+	trace_emit(RFCRES_TRACE_CONF, "conf.watch",
+		   "file=%s state=stat reason=%s errno=%d",
+		   trace_safe(path, safe, sizeof safe), reason, err);
+}
+
+/* Adds a watch on target (a directory with name, or the file itself with
+ * name NULL).  false, traced, when the path must be stat'ed instead. */
+static bool add_watch(struct wslot *sl, const char *target, const char *name)
+{
+	if (sl->nw == W_MAXWATCH) {
+		trace_fallback(sl->path, "too-many-links", 0);
+		return false;
+	}
+	if (!fs_reports_all(target)) {
+		trace_fallback(sl->path, "file-system", 0);
+		return false;
+	}
+	int wd = rfcres_sys.inotify_add_watch(w.ifd, target,
+					      name ? W_DIR_EVENTS
+						   : W_FILE_EVENTS);
+	if (wd < 0) {
+		/* ENOSPC: fs.inotify.max_user_watches reached */
+		trace_fallback(sl->path, "add-watch", errno);
+		return false;
+	}
+	char *copy = NULL;
+	if (name && !(copy = strdup(name))) {
+		if (!wd_in_use(wd, sl))
+			rfcres_sys.inotify_rm_watch(w.ifd, wd);
+		trace_fallback(sl->path, "no-memory", ENOMEM);
+		return false;
+	}
+	sl->w[sl->nw].wd = wd;
+	sl->w[sl->nw].name = copy;
+	sl->nw++;
+	return true;
+}
+
+/* Resolves sl->path component by component (as path lookup does) and
+ * watches what can change what it names.  false: stat it instead. */
+static bool slot_walk(struct wslot *sl, char *cur, char *rest, char *link)
+{
+	if (sl->path[0] != '/' || strlen(sl->path) >= PATH_MAX) {
+		trace_fallback(sl->path, "relative-path", 0);
+		return false;
+	}
+	strcpy(rest, sl->path);
+	cur[0] = '\0'; /* resolved prefix; "" is the root */
+	unsigned hops = 0;
+	for (;;) {
+		char *p = rest;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchr(p, '/');
+		size_t clen = end ? (size_t)(end - p) : strlen(p);
+		char comp[NAME_MAX + 1];
+		if (clen > NAME_MAX) {
+			trace_fallback(sl->path, "name-too-long", 0);
+			return false;
+		}
+		memcpy(comp, p, clen);
+		comp[clen] = '\0';
+		memmove(rest, p + clen, strlen(p + clen) + 1);
+		bool last = true;
+		for (const char *q = rest; *q; q++)
+			if (*q != '/')
+				last = false;
+		if (strcmp(comp, ".") == 0)
+			continue;
+		if (strcmp(comp, "..") == 0) {
+			char *slash = strrchr(cur, '/');
+			if (slash)
+				*slash = '\0';
+			continue;
+		}
+		size_t curlen = strlen(cur);
+		if (curlen + 1 + clen >= PATH_MAX) {
+			trace_fallback(sl->path, "name-too-long", 0);
+			return false;
+		}
+		char save;
+		cur[curlen] = '/';
+		memcpy(cur + curlen + 1, comp, clen + 1);
+		ssize_t n = rfcres_sys.readlink(cur, link, PATH_MAX - 1);
+		int err = n < 0 ? errno : 0;
+		if (n >= 0) {
+			/* a symbolic link: its directory, for its name */
+			cur[curlen] = '\0';
+			if (++hops > W_MAXHOPS ||
+			    (size_t)n + 1 + strlen(rest) >= PATH_MAX) {
+				trace_fallback(sl->path, "too-many-links", 0);
+				return false;
+			}
+			if (!add_watch(sl, cur[0] ? cur : "/", comp))
+				return false;
+			link[n] = '/';
+			strcpy(link + n + 1, rest);
+			strcpy(rest, link);
+			if (link[0] == '/')
+				cur[0] = '\0';
+			continue;
+		}
+		if (err == EINVAL && !last)
+			continue; /* a directory on the way */
+		if (err == EINVAL || (err == ENOENT && last)) {
+			/* the file (or where it will be created) */
+			save = cur[curlen];
+			cur[curlen] = '\0';
+			bool ok = add_watch(sl, cur[0] ? cur : "/", comp);
+			cur[curlen] = save;
+			if (ok && err == EINVAL)
+				ok = add_watch(sl, cur, NULL);
+			return ok;
+		}
+		/* a missing directory, or no permission to look */
+		trace_fallback(sl->path, "unreachable", err);
+		return false;
+	}
+	trace_fallback(sl->path, "not-a-file", 0);
+	return false;
+}
+
+static void slot_arm(struct wslot *sl)
+{
+	slot_unwatch(sl);
+	sl->armed = true;
+	sl->seq = ++w.counter; /* stat once: the state the watches start from */
+	sl->watched = false;
+	if (w.ifd < 0 || w.mfd < 0)
+		return;
+	char *buf = malloc(3 * PATH_MAX);
+	if (!buf) {
+		trace_fallback(sl->path, "no-memory", ENOMEM);
+		return;
+	}
+	sl->watched = slot_walk(sl, buf, buf + PATH_MAX, buf + 2 * PATH_MAX);
+	free(buf);
+	if (!sl->watched) {
+		slot_unwatch(sl);
+		sl->armed = true;
+	} else if (trace_on()) {
+		char safe[512];
+		trace_emit(RFCRES_TRACE_CONF, "conf.watch",
+			   "file=%s state=watched watches=%u",
+			   trace_safe(sl->path, safe, sizeof safe), sl->nw);
+	}
+}
+
+static void slot_free(struct wslot *sl)
+{
+	slot_unwatch(sl);
+	free(sl->path);
+	memset(sl, 0, sizeof *sl);
+}
+
+/* Every path is looked at once more, its watches set again. */
+static void all_stale(void)
+{
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
+		if (w.s[i].path) {
+			w.s[i].seq = ++w.counter;
+			w.s[i].armed = false;
+		}
+}
+
+/* ---- the instance --------------------------------------------------- */
+
+static bool fd_is(int fd, const char *want, bool prefix)
+{
+	char p[64], link[128];
+	snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+	ssize_t n = rfcres_sys.readlink(p, link, sizeof link - 1);
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return prefix ? strncmp(link, want, strlen(want)) == 0
+		      : strcmp(link, want) == 0;
+}
+
+/* Forgets the descriptors; closes them only when they still are ours (a
+ * number the program reused is never closed). */
+static void instance_drop(void)
+{
+	if (w.ifd >= 0 && fd_is(w.ifd, "anon_inode:inotify", false))
+		rfcres_sys.close(w.ifd);
+	if (w.mfd >= 0 && fd_is(w.mfd, "/proc/", true))
+		rfcres_sys.close(w.mfd);
+	w.ifd = w.mfd = -1;
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
+		w.s[i].nw = 0; /* the watches died with the instance */
+		for (unsigned k = 0; k < W_MAXWATCH; k++) {
+			free(w.s[i].w[k].name);
+			w.s[i].w[k].name = NULL;
+		}
+	}
+	all_stale();
+}
+
+static int keep_high(int fd)
+{
+	int hi = rfcres_sys.fcntl_dupfd(fd, W_FD_MIN);
+	if (hi < 0)
+		return fd; /* RLIMIT_NOFILE below W_FD_MIN: stay low */
+	rfcres_sys.close(fd);
+	return hi;
+}
+
+static void instance_open(void)
+{
+	uint64_t now = sys_now_ns();
+	if (w.retry_ns && now < w.retry_ns)
+		return;
+	int ifd = rfcres_sys.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ifd < 0) {
+		/* EMFILE: fs.inotify.max_user_instances or descriptors */
+		int e = errno;
+		w.retry_ns = now + W_RETRY_NS;
+		TRACE(RFCRES_TRACE_CONF, "conf.watch",
+		      "state=unavailable errno=%d fallback=stat", e);
+		return;
+	}
+	int mfd = rfcres_sys.open("/proc/self/mountinfo", O_RDONLY);
+	if (mfd < 0) {
+		/* no /proc: bind-mount swaps would go unseen */
+		int e = errno;
+		rfcres_sys.close(ifd);
+		w.retry_ns = now + W_RETRY_NS;
+		TRACE(RFCRES_TRACE_CONF, "conf.watch",
+		      "state=unavailable errno=%d reason=mountinfo "
+		      "fallback=stat",
+		      e);
+		return;
+	}
+	w.retry_ns = 0;
+	w.ifd = keep_high(ifd);
+	w.mfd = keep_high(mfd);
+	w.epoch = sys_process_epoch();
+	all_stale();
+}
+
+/* Reads the queued events into the slots' counts. */
+static void drain(void)
+{
+	if (!fd_is(w.ifd, "anon_inode:inotify", false)) {
+		/* replaced behind our back: not ours to read or close */
+		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s", "lost");
+		w.ifd = -1;
+		instance_drop();
+		return;
+	}
+	_Alignas(struct inotify_event) char buf[4096];
+	for (unsigned r = 0; r < W_READS; r++) {
+		ssize_t n = rfcres_sys.read(w.ifd, buf, sizeof buf);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return; /* EAGAIN: empty */
+		}
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+			off += (ssize_t)(sizeof *ev + ev->len);
+			if (ev->mask & IN_Q_OVERFLOW) {
+				TRACE(RFCRES_TRACE_CONF, "conf.watch",
+				      "event=%s fallback=stat-all", "overflow");
+				all_stale();
+				continue;
+			}
+			for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
+				struct wslot *sl = &w.s[i];
+				for (unsigned k = 0; sl->path && k < sl->nw; k++) {
+					const struct wwatch *ww = &sl->w[k];
+					if (ww->wd != ev->wd ||
+					    (ww->name && ev->len &&
+					     strcmp(ww->name, ev->name) != 0))
+						continue;
+					/* the inode behind a name may be
+					 * another one now: watch again */
+					sl->seq = ++w.counter;
+					sl->armed = false;
+					break;
+				}
+			}
+		}
+	}
+	/* more than W_READS buffers queued: whatever is left is read next
+	 * time; say "look" for everything now */
+	all_stale();
+}
+
+/* One poll() over both descriptors: the whole cost of a quiet check. */
+static void poll_changes(void)
+{
+	struct pollfd pf[2] = { { .fd = w.ifd, .events = POLLIN },
+				{ .fd = w.mfd, .events = POLLPRI } };
+	int r = rfcres_sys.poll(pf, 2, 0);
+	if (r <= 0)
+		return; /* nothing, or EINTR: the next check looks again */
+	if ((pf[0].revents | pf[1].revents) & POLLNVAL) {
+		/* closed behind our back (closefrom): never ours to close */
+		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s", "lost");
+		if (pf[0].revents & POLLNVAL)
+			w.ifd = -1;
+		if (pf[1].revents & POLLNVAL)
+			w.mfd = -1;
+		instance_drop();
+		return;
+	}
+	if (pf[1].revents & (POLLPRI | POLLERR)) {
+		TRACE(RFCRES_TRACE_CONF, "conf.watch", "event=%s", "mount");
+		all_stale();
+	}
+	if (pf[0].revents & POLLIN)
+		drain();
+}
+
+/* ---- the interface -------------------------------------------------- */
+
+static struct wslot *slot_for(const char *path)
+{
+	struct wslot *free_sl = NULL, *lru = NULL;
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
+		struct wslot *sl = &w.s[i];
+		if (!sl->path) {
+			free_sl = free_sl ? free_sl : sl;
+			continue;
+		}
+		if (strcmp(sl->path, path) == 0)
+			return sl;
+		if (!lru || sl->used < lru->used)
+			lru = sl;
+	}
+	struct wslot *sl = free_sl ? free_sl : lru;
+	if (sl->path)
+		slot_free(sl);
+	sl->path = strdup(path);
+	if (!sl->path)
+		return NULL;
+	sl->id = ++w.counter;
+	sl->seq = ++w.counter;
+	return sl;
+}
+
+unsigned conf_watch_check(const char *const *paths, unsigned n,
+			  struct conf_watch_ticket *t)
+{
+	pthread_once(&w_once, w_init);
+	if (n > CONF_WATCH_MAXPATHS)
+		n = CONF_WATCH_MAXPATHS;
+	unsigned mask = 0;
+	t->n = n;
+	w_lock();
+	if (w.ifd >= 0 && w.epoch != sys_process_epoch()) {
+		/* fork: the instance is the parent's */
+		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s",
+		      "inherited");
+		instance_drop();
+	}
+	if (w.ifd < 0)
+		instance_open();
+	if (w.ifd >= 0)
+		poll_changes();
+	uint64_t tick = ++w.counter;
+	for (unsigned i = 0; i < n; i++) {
+		struct wslot *sl = paths[i] ? slot_for(paths[i]) : NULL;
+		t->slot[i] = -1;
+		t->seq[i] = 0;
+		if (!sl) {
+			mask |= 1u << i;
+			continue;
+		}
+		sl->used = tick;
+		if (!sl->armed)
+			slot_arm(sl);
+		t->slot[i] = (int)(sl - w.s);
+		t->id[i] = sl->id;
+		t->seq[i] = sl->seq;
+		if (!sl->watched || sl->seq != sl->confirmed)
+			mask |= 1u << i;
+	}
+	w_unlock();
+	return mask;
+}
+
+void conf_watch_confirm(const struct conf_watch_ticket *t, unsigned mask)
+{
+	w_lock();
+	for (unsigned i = 0; i < t->n; i++) {
+		if (!(mask & (1u << i)) || t->slot[i] < 0)
+			continue;
+		struct wslot *sl = &w.s[t->slot[i]];
+		/* a slot given to another path since the check has another
+		 * id; an event since the check has made seq larger */
+		if (sl->path && sl->id == t->id[i] && t->seq[i] > sl->confirmed)
+			sl->confirmed = t->seq[i];
+	}
+	w_unlock();
+}
+
+void conf_watch_reset(void)
+{
+	pthread_once(&w_once, w_init);
+	w_lock();
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
+		if (w.s[i].path)
+			slot_free(&w.s[i]);
+	if (w.ifd >= 0 || w.mfd >= 0)
+		instance_drop();
+	w.retry_ns = 0;
+	w_unlock();
+}
+
+bool conf_watch_is_watched(const char *path)
+{
+	bool r = false;
+	pthread_once(&w_once, w_init);
+	w_lock();
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
+		if (w.s[i].path && strcmp(w.s[i].path, path) == 0)
+			r = w.s[i].armed && w.s[i].watched;
+	w_unlock();
+	return r;
+}
