@@ -45,8 +45,12 @@
 #include "sys.h"
 #include "trace.h"
 
-#define IFADDR_GROUPS \
-	(IFNL_GRP_LINK | IFNL_GRP_IPV4_IFADDR | IFNL_GRP_IPV6_IFADDR)
+/* Links and addresses rebuild the inventory; routes and policy rules only
+ * move the route generation (the source cache's validity, issue 16). */
+#define IFADDR_GROUPS                                                   \
+	(IFNL_GRP_LINK | IFNL_GRP_IPV4_IFADDR | IFNL_GRP_IPV6_IFADDR |  \
+	 IFNL_GRP_IPV4_ROUTE | IFNL_GRP_IPV4_RULE | IFNL_GRP_IPV6_ROUTE | \
+	 IFNL_GRP_IPV6_RULE)
 #define IFADDR_UNMONITORED_NS 1000000000ull   /* fallback cache lifetime */
 #define IFADDR_DRAIN_MAX 1024u
 
@@ -62,9 +66,10 @@ static struct {
 			    * but the change is not in cur */
 	uint64_t built_ns; /* when cur was built (unmonitored expiry) */
 	uint64_t gen;
+	uint64_t routes;   /* route generation (ifaddr_acquire_routes) */
 	dev_t ns_dev;      /* network namespace cur was built in, */
 	ino_t ns_ino;      /* 0/0 if /proc is unavailable */
-} st = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} st = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .routes = 1 };
 
 static atomic_uint_fast64_t rebuild_count;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -165,18 +170,44 @@ static void mon_open(struct ifaddr_note *note)
 	st.epoch = sys_process_epoch();
 }
 
-/* 1: the kernel reported a change, 0: nothing, -ENOBUFS: notifications
- * were lost, other < 0: the socket is unusable. */
+/* Route and policy-rule notifications: they change which source the
+ * kernel picks, not the inventory. */
+static bool only_routes(const unsigned char *buf, size_t len)
+{
+	size_t off = 0;
+	while (len - off >= sizeof(struct ifnl_hdr)) {
+		struct ifnl_hdr h;
+		memcpy(&h, buf + off, sizeof h);
+		if (h.len < sizeof h || h.len > len - off)
+			return false;
+		if (h.type != IFNL_RTM_NEWROUTE && h.type != IFNL_RTM_DELROUTE &&
+		    h.type != IFNL_RTM_NEWRULE && h.type != IFNL_RTM_DELRULE)
+			return false;
+		off += IFNL_ALIGN(h.len);
+		if (off > len)
+			break;
+	}
+	return off > 0;
+}
+
+/* 1: the kernel reported a change of links or addresses, 2: of routes or
+ * rules only, 0: nothing, -ENOBUFS: notifications were lost, other < 0:
+ * the socket is unusable. */
 static int mon_drain(void)
 {
 	unsigned char buf[4096];
-	bool changed = false, overrun = false;
+	bool changed = false, routes = false, overrun = false;
 	for (unsigned i = 0; i < IFADDR_DRAIN_MAX; i++) {
 		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 		ssize_t n = rfcres_sys.recvmsg(st.fd, &m, MSG_DONTWAIT);
 		if (n >= 0) {
-			changed = true; /* content is irrelevant: any event */
+			/* a cut datagram is a big link message */
+			if (!(m.msg_flags & MSG_TRUNC) &&
+			    only_routes(buf, (size_t)n))
+				routes = true;
+			else
+				changed = true;
 			continue;
 		}
 		if (errno == EINTR)
@@ -186,7 +217,7 @@ static int mon_drain(void)
 			continue;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return overrun ? -ENOBUFS : changed;
+			return overrun ? -ENOBUFS : changed ? 1 : routes ? 2 : 0;
 		return errno ? -errno : -EIO;
 	}
 	/* Still more queued: rebuild now; the rest triggers one more
@@ -206,6 +237,7 @@ struct exchange {
 	ifaddr_nl_fn fn;
 	void *arg;
 	int rc; /* fn's result; -ENOTCONN while it has not run */
+	uint64_t routes; /* route generation fn started under */
 };
 
 /* Decides whether the cached inventory must be rebuilt; NULL if not.  With
@@ -257,11 +289,21 @@ static const char *refresh_reason(struct ifaddr_note *note, struct exchange *x)
 			 * answers behind every notification sent before it:
 			 * it has seen them all, as the drain would have.  An
 			 * exchange that stopped early leaves the drain to do. */
+			x->routes = st.routes;
 			x->rc = x->fn(st.fd, st.portid, &notified, x->arg);
 			if (x->rc != 0)
 				d = mon_drain();
 		} else {
 			d = mon_drain();
+		}
+		if (d == 2) {
+			/* routes only: what was learned from them is stale,
+			 * the inventory is not */
+			st.routes++;
+			d = 0;
+			TRACE(RFCRES_TRACE_NET, "net.routes",
+			      "event=changed generation=%llu",
+			      (unsigned long long)st.routes);
 		}
 		if (d == -ENOBUFS)
 			return reason ? reason : "overrun";
@@ -297,6 +339,7 @@ static void rebuild(struct ifaddr_note *note)
 		rc = ifaddr_dump_getifaddrs(&b);
 	}
 	atomic_fetch_add(&rebuild_count, 1);
+	st.routes++; /* new addresses, or changes that may have been missed */
 	st.built_ns = sys_now_ns();
 	struct ifaddr_inv *inv = NULL;
 	if (rc == 0) {
@@ -352,7 +395,7 @@ static int run_on_monitor(ifaddr_nl_fn fn, void *arg)
 	return rc;
 }
 
-static struct ifaddr_inv *acquire(struct exchange *x)
+static struct ifaddr_inv *acquire(struct exchange *x, uint64_t *routes)
 {
 	struct ifaddr_note note = { 0 };
 	pthread_once(&atfork_once, register_atfork);
@@ -363,8 +406,11 @@ static struct ifaddr_inv *acquire(struct exchange *x)
 	if (x && x->rc == -ENOTCONN && st.cur && st.fd >= 0) {
 		/* Not run in place of the drain (a rebuild was due): on the
 		 * monitor as it is now, as ifaddr_netlink_exchange would. */
+		x->routes = st.routes;
 		x->rc = run_on_monitor(x->fn, x->arg);
 	}
+	if (routes)
+		*routes = st.fd >= 0 && st.cur ? st.routes : 0;
 	struct ifaddr_inv *inv = st.cur;
 	if (inv)
 		atomic_fetch_add_explicit(&inv->refs, 1, memory_order_relaxed);
@@ -375,16 +421,30 @@ static struct ifaddr_inv *acquire(struct exchange *x)
 
 struct ifaddr_inv *ifaddr_acquire(void)
 {
-	return acquire(NULL);
+	return acquire(NULL, NULL);
+}
+
+struct ifaddr_inv *ifaddr_acquire_routes(uint64_t *routes)
+{
+	return acquire(NULL, routes);
+}
+
+struct ifaddr_inv *ifaddr_acquire_exchange_routes(ifaddr_nl_fn fn, void *arg,
+						  int *fn_rc,
+						  uint64_t *routes)
+{
+	struct exchange x = { .fn = fn, .arg = arg, .rc = -ENOTCONN };
+	struct ifaddr_inv *inv = acquire(&x, NULL);
+	*fn_rc = x.rc;
+	if (routes)
+		*routes = x.rc == -ENOTCONN ? 0 : x.routes;
+	return inv;
 }
 
 struct ifaddr_inv *ifaddr_acquire_exchange(ifaddr_nl_fn fn, void *arg,
 					   int *fn_rc)
 {
-	struct exchange x = { .fn = fn, .arg = arg, .rc = -ENOTCONN };
-	struct ifaddr_inv *inv = acquire(&x);
-	*fn_rc = x.rc;
-	return inv;
+	return ifaddr_acquire_exchange_routes(fn, arg, fn_rc, NULL);
 }
 
 int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,

@@ -91,6 +91,7 @@ enum probe_via {
 	VIA_UDP,      /* connect + getsockname */
 	VIA_LOOPBACK, /* the inventory's loopback address, no kernel query */
 	VIA_SKIP,     /* not needed: the order cannot depend on it */
+	VIA_CACHE,    /* the kernel's earlier answer, routes unchanged since */
 };
 
 /* One distinct destination of a probe. */
@@ -110,6 +111,18 @@ struct probe {
  * inside the acquire of the live inventory, returned in *live.  What it
  * could not answer stays !done for the UDP probe. */
 void sort_nl_probe(struct probe *u, size_t nu, size_t pending,
-		   const struct ifaddr_inv *inv, struct ifaddr_inv **live);
+		   const struct ifaddr_inv *inv, struct ifaddr_inv **live,
+		   uint64_t *routes);
+
+/* ---- sort_cache.c -------------------------------------------------------- */
+
+/* Every probe still to answer (not done, not loopback) has an entry, of
+ * whatever route generation: worth acquiring without an exchange. */
+bool sort_cache_covers(const struct probe *u, size_t nu);
+/* Answers (done, VIA_CACHE) the probes with an entry learned under route
+ * generation routes (never when routes is 0); returns how many are left. */
+size_t sort_cache_get(struct probe *u, size_t nu, uint64_t routes);
+/* Remembers the kernel's answers (netlink or UDP) under routes. */
+void sort_cache_put(const struct probe *u, size_t nu, uint64_t routes);
 
 #endif

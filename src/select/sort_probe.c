@@ -179,13 +179,13 @@ static void udp_probe_one(struct udp_probe *up, struct probe *pr)
  * ("sort.source dst= src= plen= flags="). */
 static void trace_probe(const struct sort_item *it, const struct probe *pr)
 {
-	static const char *const via[] = { "none", "netlink", "udp",
-					   "loopback", "skipped" };
+	static const char *const via[] = { "none",     "netlink", "udp",
+					   "loopback", "skipped", "cache" };
 	char d[SORT_ADDRSTRLEN], s[SORT_ADDRSTRLEN];
 	TRACE(RFCRES_TRACE_SORT, "sort.probe", "dst=%s src=%s via=%s",
 	      sort_addr_str(&pr->dst, pr->scope_id, d, sizeof d),
 	      it->has_src ? sort_addr_str(&it->src, 0, s, sizeof s) : "none",
-	      via[pr->via < 5 ? pr->via : 0]);
+	      via[pr->via < 6 ? pr->via : 0]);
 }
 
 
@@ -237,10 +237,25 @@ static int probe_sources(struct sort_item *items, size_t n,
 			u[i].lo = sort_is_loopback(&u[i].dst) && (live || inv);
 			pending += !u[i].lo;
 		}
-		if (pending > 0)
-			sort_nl_probe(u, nu, pending, inv, live);
-		else if (live)
+		/* The source cache (live only: its validity is the live
+		 * monitor's route generation).  When every destination has
+		 * an entry, a plain acquire says whether they still hold;
+		 * otherwise the route queries ride on the acquire as before
+		 * and their answers fill the cache. */
+		uint64_t routes = 0;
+		bool from_cache = false;
+		if (live && pending > 0 && sort_cache_covers(u, nu)) {
+			*live = ifaddr_acquire_routes(&routes);
+			pending = sort_cache_get(u, nu, routes);
+			from_cache = pending == 0;
+			if (pending > 0)
+				sort_nl_probe(u, nu, pending, *live, NULL, NULL);
+		} else if (pending > 0) {
+			sort_nl_probe(u, nu, pending, inv, live,
+				      live ? &routes : NULL);
+		} else if (live) {
 			*live = ifaddr_acquire();
+		}
 		if (live)
 			inv = *live;
 		for (size_t i = 0; i < nu; i++)
@@ -252,6 +267,10 @@ static int probe_sources(struct sort_item *items, size_t n,
 		for (int f = 0; f < 2; f++)
 			if (up.fd[f] >= 0)
 				rfcres_sys.close(up.fd[f]);
+		/* no source because socket() failed is not the kernel's
+		 * answer: not kept */
+		if (routes && !from_cache && up.err == 0)
+			sort_cache_put(u, nu, routes);
 	}
 
 	for (size_t i = 0; i < n; i++) {

@@ -321,7 +321,8 @@ static int nl_exchange(int fd, uint32_t portid, bool *notified, void *arg)
  * more requests: for one, connect + getsockname costs as much as socket +
  * sendmsg + recvmmsg + close. */
 void sort_nl_probe(struct probe *u, size_t nu, size_t pending,
-		   const struct ifaddr_inv *inv, struct ifaddr_inv **live)
+		   const struct ifaddr_inv *inv, struct ifaddr_inv **live,
+		   uint64_t *routes)
 {
 	/* Answers land in 512-byte slots: 16 on the stack cover a typical
 	 * answer in one recvmmsg; for more, a whole batch's worth from the
@@ -344,7 +345,8 @@ void sort_nl_probe(struct probe *u, size_t nu, size_t pending,
 	}
 	int rc;
 	if (live)
-		*live = ifaddr_acquire_exchange(nl_exchange, &c, &rc);
+		*live = ifaddr_acquire_exchange_routes(nl_exchange, &c, &rc,
+						       routes);
 	else
 		rc = ifaddr_netlink_exchange(inv, nl_exchange, &c);
 	if (rc == -ENOTCONN && pending >= 2) {
@@ -363,13 +365,14 @@ void sort_nl_probe(struct probe *u, size_t nu, size_t pending,
 }
 #else
 void sort_nl_probe(struct probe *u, size_t nu, size_t pending,
-		   const struct ifaddr_inv *inv, struct ifaddr_inv **live)
+		   const struct ifaddr_inv *inv, struct ifaddr_inv **live,
+		   uint64_t *routes)
 {
 	(void)u;
 	(void)nu;
 	(void)pending;
 	(void)inv;
 	if (live)
-		*live = ifaddr_acquire();
+		*live = ifaddr_acquire_routes(routes);
 }
 #endif
