@@ -30,6 +30,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,32 @@ static struct {
 } w = { .lock = PTHREAD_MUTEX_INITIALIZER, .ifd = -1, .mfd = -1 };
 
 static pthread_once_t w_once = PTHREAD_ONCE_INIT;
+
+/* Trace events are collected under the lock and emitted after it is
+ * released: a trace hook may itself resolve names (and come back here). */
+#define W_NOTES 12
+static struct {
+	unsigned n;
+	char text[W_NOTES][384];
+} wn;
+
+__attribute__((format(printf, 1, 2))) static void note(const char *fmt, ...)
+{
+	if (!trace_on() || wn.n >= W_NOTES)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(wn.text[wn.n++], sizeof wn.text[0], fmt, ap);
+	va_end(ap);
+}
+
+static void note_file(const char *path, const char *what)
+{
+	if (!trace_on())
+		return;
+	char safe[256];
+	note("file=%s %s", trace_safe(path, safe, sizeof safe), what);
+}
 
 static void w_lock(void)
 {
@@ -153,12 +180,10 @@ static void slot_unwatch(struct wslot *sl)
 
 static void trace_fallback(const char *path, const char *reason, int err)
 {
-	if (!trace_on())
-		return;
-	char safe[512];
-	trace_emit(RFCRES_TRACE_CONF, "conf.watch",
-		   "file=%s state=stat reason=%s errno=%d",
-		   trace_safe(path, safe, sizeof safe), reason, err);
+	char what[96];
+	snprintf(what, sizeof what, "state=stat reason=%s errno=%d", reason,
+		 err);
+	note_file(path, what);
 }
 
 /* Adds a watch on target (a directory with name, or the file itself with
@@ -298,11 +323,10 @@ static void slot_arm(struct wslot *sl)
 	if (!sl->watched) {
 		slot_unwatch(sl);
 		sl->armed = true;
-	} else if (trace_on()) {
-		char safe[512];
-		trace_emit(RFCRES_TRACE_CONF, "conf.watch",
-			   "file=%s state=watched watches=%u",
-			   trace_safe(sl->path, safe, sizeof safe), sl->nw);
+	} else {
+		char what[64];
+		snprintf(what, sizeof what, "state=watched watches=%u", sl->nw);
+		note_file(sl->path, what);
 	}
 }
 
@@ -375,8 +399,7 @@ static void instance_open(void)
 		/* EMFILE: fs.inotify.max_user_instances or descriptors */
 		int e = errno;
 		w.retry_ns = now + W_RETRY_NS;
-		TRACE(RFCRES_TRACE_CONF, "conf.watch",
-		      "state=unavailable errno=%d fallback=stat", e);
+		note("state=unavailable errno=%d fallback=stat", e);
 		return;
 	}
 	int mfd = rfcres_sys.open("/proc/self/mountinfo", O_RDONLY);
@@ -385,10 +408,9 @@ static void instance_open(void)
 		int e = errno;
 		rfcres_sys.close(ifd);
 		w.retry_ns = now + W_RETRY_NS;
-		TRACE(RFCRES_TRACE_CONF, "conf.watch",
-		      "state=unavailable errno=%d reason=mountinfo "
-		      "fallback=stat",
-		      e);
+		note("state=unavailable errno=%d reason=mountinfo "
+		     "fallback=stat",
+		     e);
 		return;
 	}
 	w.retry_ns = 0;
@@ -403,7 +425,7 @@ static void drain(void)
 {
 	if (!fd_is(w.ifd, "anon_inode:inotify", false)) {
 		/* replaced behind our back: not ours to read or close */
-		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s", "lost");
+		note("state=lost");
 		w.ifd = -1;
 		instance_drop();
 		return;
@@ -420,8 +442,7 @@ static void drain(void)
 			const struct inotify_event *ev = (const void *)(buf + off);
 			off += (ssize_t)(sizeof *ev + ev->len);
 			if (ev->mask & IN_Q_OVERFLOW) {
-				TRACE(RFCRES_TRACE_CONF, "conf.watch",
-				      "event=%s fallback=stat-all", "overflow");
+				note("event=overflow fallback=stat-all");
 				all_stale();
 				continue;
 			}
@@ -457,7 +478,7 @@ static void poll_changes(void)
 		return; /* nothing, or EINTR: the next check looks again */
 	if ((pf[0].revents | pf[1].revents) & POLLNVAL) {
 		/* closed behind our back (closefrom): never ours to close */
-		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s", "lost");
+		note("state=lost");
 		if (pf[0].revents & POLLNVAL)
 			w.ifd = -1;
 		if (pf[1].revents & POLLNVAL)
@@ -466,7 +487,7 @@ static void poll_changes(void)
 		return;
 	}
 	if (pf[1].revents & (POLLPRI | POLLERR)) {
-		TRACE(RFCRES_TRACE_CONF, "conf.watch", "event=%s", "mount");
+		note("event=mount");
 		all_stale();
 	}
 	if (pf[0].revents & POLLIN)
@@ -511,8 +532,7 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 	w_lock();
 	if (w.ifd >= 0 && w.epoch != sys_process_epoch()) {
 		/* fork: the instance is the parent's */
-		TRACE(RFCRES_TRACE_CONF, "conf.watch", "state=%s",
-		      "inherited");
+		note("state=inherited");
 		instance_drop();
 	}
 	if (w.ifd < 0)
@@ -537,7 +557,14 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 		if (!sl->watched || sl->seq != sl->confirmed)
 			mask |= 1u << i;
 	}
+	unsigned nn = wn.n;
+	char texts[W_NOTES][384];
+	if (nn)
+		memcpy(texts, wn.text, nn * sizeof texts[0]);
+	wn.n = 0;
 	w_unlock();
+	for (unsigned i = 0; i < nn; i++)
+		trace_emit(RFCRES_TRACE_CONF, "conf.watch", "%s", texts[i]);
 	return mask;
 }
 

@@ -85,6 +85,7 @@ struct ifaddr_note {
 	size_t n;
 	bool from_netlink;
 	uint64_t gen;
+	uint64_t routes;      /* route generation moved to this, or 0 */
 };
 
 static void atfork_prepare(void)
@@ -301,9 +302,7 @@ static const char *refresh_reason(struct ifaddr_note *note, struct exchange *x)
 			 * the inventory is not */
 			st.routes++;
 			d = 0;
-			TRACE(RFCRES_TRACE_NET, "net.routes",
-			      "event=changed generation=%llu",
-			      (unsigned long long)st.routes);
+			note->routes = st.routes;
 		}
 		if (d == -ENOBUFS)
 			return reason ? reason : "overrun";
@@ -366,6 +365,10 @@ static void rebuild(struct ifaddr_note *note)
 
 static void note_trace(const struct ifaddr_note *note)
 {
+	if (note->routes)
+		TRACE(RFCRES_TRACE_NET, "net.routes",
+		      "event=changed generation=%llu",
+		      (unsigned long long)note->routes);
 	if (note->monitor)
 		TRACE(RFCRES_TRACE_NET, "net.monitor", "state=%s errno=%d",
 		      note->monitor, note->monitor_err);

@@ -499,6 +499,34 @@ static void test_fork(void **state)
 	assert_int_equal(ns_octet(), 17);
 }
 
+/* A trace hook that itself resolves (takes a snapshot) on every
+ * conf.watch event: events are emitted outside the watcher's lock, so
+ * this neither deadlocks nor recurses without end. */
+static __thread int hook_depth;
+static unsigned reentered;
+static void resolving_hook(const struct rfcres_trace_event *ev, void *arg)
+{
+	(void)arg;
+	if (strcmp(ev->name, "conf.watch") != 0 || hook_depth)
+		return;
+	hook_depth++;
+	conf_release(conf_acquire());
+	reentered++;
+	hook_depth--;
+}
+
+static void test_trace_hook_resolves(void **state)
+{
+	(void)state;
+	rfcres_set_trace(resolving_hook, NULL);
+	conf_watch_reset();
+	conf_cache_clear();
+	reentered = 0;
+	assert_int_equal(ns_octet(), 2); /* arms: conf.watch events */
+	rfcres_set_trace(hook, NULL);
+	assert_true(reentered >= 1);
+}
+
 /* ---- 16 threads against a file replaced as fast as rename goes ------- */
 
 static atomic_int stop_readers;
@@ -567,7 +595,7 @@ int main(void)
 		T(test_bind_mount),       T(test_queue_overflow),
 		T(test_no_instance),      T(test_no_watch),
 		T(test_descriptor_stolen), T(test_fork),
-		T(test_threads_replacing),
+		T(test_trace_hook_resolves), T(test_threads_replacing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
