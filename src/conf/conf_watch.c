@@ -1,18 +1,11 @@
 /*
  * Configuration change detection by inotify (see conf_watch.h for what it
- * promises and when it falls back to stat).
- *
- * Why each watch: a path is resolved component by component as the kernel
- * would; the directory holding each symbolic link met on the way is
- * watched for that link's name (retargeting a link is a create or a rename
- * there: the Kubernetes "..data" swap, systemd-resolved's stub link), the
- * directory holding the file for the file's name (rename over, delete +
- * create, creation of a missing file), and the file's inode itself (an
- * in-place edit through any path, e.g. the source of a bind mount, reaches
- * the inode's watchers, not the other path's directory).  Mount-table
- * changes (a bind mount swapped over the file or a directory on its way)
- * are not inotify events: /proc/self/mountinfo reports them as POLLPRI
- * (proc(5)), so it is polled beside the inotify descriptor.
+ * promises and when it falls back to stat): the instance, its events, and
+ * the state of each path.  Which watches a path needs is worked out in
+ * conf_watch_path.c.  Mount-table changes (a bind mount swapped over the
+ * file or a directory on its way) are not inotify events:
+ * /proc/self/mountinfo reports them as POLLPRI (proc(5)), so it is polled
+ * beside the inotify descriptor.
  *
  * Descriptors are private to the process that opened them: after fork()
  * the child shares the parent's inotify instance (reading it would steal
@@ -23,7 +16,7 @@
  * moved to a number >= W_FD_MIN, away from the low numbers a program's own
  * descriptors take after a closefrom().
  */
-#include "conf/conf_watch.h"
+#include "conf/conf_watch_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,35 +28,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/statfs.h>
 
 #include "sys.h"
 #include "trace.h"
 
-#define W_DIR_EVENTS                                                        \
-	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |           \
-	 IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | \
-	 IN_ONLYDIR)
-#define W_FILE_EVENTS \
-	(IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF)
-#define W_MAXWATCH 12  /* per path: link directories, file directory, file */
-#define W_MAXHOPS 8    /* symbolic links followed before giving up */
 #define W_FD_MIN 64
 #define W_RETRY_NS 1000000000ull /* inotify_init1 failed: try again after */
 #define W_READS 64               /* event reads per check (4 KiB each) */
-
-struct wwatch {
-	int wd;
-	char *name; /* the name in a watched directory; NULL: any event */
-};
 
 struct wslot {
 	char *path;   /* NULL: free */
 	uint64_t id;  /* assignment, for tickets */
 	bool armed;   /* watches set for the path as it is now */
 	bool watched; /* inotify sees every change of the path */
-	unsigned nw;
-	struct wwatch w[W_MAXWATCH];
+	struct conf_watch_set ws;
 	uint64_t seq, confirmed;
 	uint64_t used; /* last check that asked (eviction order) */
 };
@@ -122,31 +100,6 @@ static void w_init(void)
 	pthread_atfork(w_lock, w_unlock, w_unlock);
 }
 
-/* Local file systems whose every change goes through this kernel's VFS,
- * so inotify reports it (fs/notify).  Not listed, hence stat'ed: overlayfs
- * (a lower-layer change bypasses the overlay inode), network and FUSE file
- * systems (changes made elsewhere), anything unknown. */
-static bool fs_reports_all(const char *path)
-{
-	struct statfs sf;
-	if (rfcres_sys.statfs(path, &sf) != 0)
-		return false;
-	switch ((unsigned long)sf.f_type) {
-	case 0xEF53:     /* ext2/3/4 */
-	case 0x58465342: /* xfs */
-	case 0x9123683E: /* btrfs */
-	case 0x01021994: /* tmpfs */
-	case 0x858458F6: /* ramfs */
-	case 0xF2F52010: /* f2fs */
-	case 0x3153464A: /* jfs */
-	case 0x2FC12FC1: /* zfs */
-	case 0xCA451A4E: /* bcachefs */
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* ---- watches -------------------------------------------------------- */
 
 static bool wd_in_use(int wd, const struct wslot *except)
@@ -155,8 +108,8 @@ static bool wd_in_use(int wd, const struct wslot *except)
 		const struct wslot *sl = &w.s[i];
 		if (sl == except || !sl->path)
 			continue;
-		for (unsigned k = 0; k < sl->nw; k++)
-			if (sl->w[k].wd == wd)
+		for (unsigned k = 0; k < sl->ws.n; k++)
+			if (sl->ws.w[k].wd == wd)
 				return true;
 	}
 	return false;
@@ -164,145 +117,18 @@ static bool wd_in_use(int wd, const struct wslot *except)
 
 static void slot_unwatch(struct wslot *sl)
 {
-	for (unsigned k = 0; k < sl->nw; k++) {
+	for (unsigned k = 0; k < sl->ws.n; k++) {
 		/* watches are per inode: another path may share it (every
 		 * file of /etc shares /etc's) */
 		bool dup = false;
 		for (unsigned j = 0; j < k; j++)
-			dup |= sl->w[j].wd == sl->w[k].wd;
-		if (!dup && w.ifd >= 0 && !wd_in_use(sl->w[k].wd, sl))
-			rfcres_sys.inotify_rm_watch(w.ifd, sl->w[k].wd);
-		free(sl->w[k].name);
+			dup |= sl->ws.w[j].wd == sl->ws.w[k].wd;
+		if (!dup && w.ifd >= 0 && !wd_in_use(sl->ws.w[k].wd, sl))
+			rfcres_sys.inotify_rm_watch(w.ifd, sl->ws.w[k].wd);
+		free(sl->ws.w[k].name);
 	}
-	sl->nw = 0;
+	sl->ws.n = 0;
 	sl->armed = false;
-}
-
-static void trace_fallback(const char *path, const char *reason, int err)
-{
-	char what[96];
-	snprintf(what, sizeof what, "state=stat reason=%s errno=%d", reason,
-		 err);
-	note_file(path, what);
-}
-
-/* Adds a watch on target (a directory with name, or the file itself with
- * name NULL).  false, traced, when the path must be stat'ed instead. */
-static bool add_watch(struct wslot *sl, const char *target, const char *name)
-{
-	if (sl->nw == W_MAXWATCH) {
-		trace_fallback(sl->path, "too-many-links", 0);
-		return false;
-	}
-	if (!fs_reports_all(target)) {
-		trace_fallback(sl->path, "file-system", 0);
-		return false;
-	}
-	int wd = rfcres_sys.inotify_add_watch(w.ifd, target,
-					      name ? W_DIR_EVENTS
-						   : W_FILE_EVENTS);
-	if (wd < 0) {
-		/* ENOSPC: fs.inotify.max_user_watches reached */
-		trace_fallback(sl->path, "add-watch", errno);
-		return false;
-	}
-	char *copy = NULL;
-	if (name && !(copy = strdup(name))) {
-		if (!wd_in_use(wd, sl))
-			rfcres_sys.inotify_rm_watch(w.ifd, wd);
-		trace_fallback(sl->path, "no-memory", ENOMEM);
-		return false;
-	}
-	sl->w[sl->nw].wd = wd;
-	sl->w[sl->nw].name = copy;
-	sl->nw++;
-	return true;
-}
-
-/* Resolves sl->path component by component (as path lookup does) and
- * watches what can change what it names.  false: stat it instead. */
-static bool slot_walk(struct wslot *sl, char *cur, char *rest, char *link)
-{
-	if (sl->path[0] != '/' || strlen(sl->path) >= PATH_MAX) {
-		trace_fallback(sl->path, "relative-path", 0);
-		return false;
-	}
-	strcpy(rest, sl->path);
-	cur[0] = '\0'; /* resolved prefix; "" is the root */
-	unsigned hops = 0;
-	for (;;) {
-		char *p = rest;
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		char *end = strchr(p, '/');
-		size_t clen = end ? (size_t)(end - p) : strlen(p);
-		char comp[NAME_MAX + 1];
-		if (clen > NAME_MAX) {
-			trace_fallback(sl->path, "name-too-long", 0);
-			return false;
-		}
-		memcpy(comp, p, clen);
-		comp[clen] = '\0';
-		memmove(rest, p + clen, strlen(p + clen) + 1);
-		bool last = true;
-		for (const char *q = rest; *q; q++)
-			if (*q != '/')
-				last = false;
-		if (strcmp(comp, ".") == 0)
-			continue;
-		if (strcmp(comp, "..") == 0) {
-			char *slash = strrchr(cur, '/');
-			if (slash)
-				*slash = '\0';
-			continue;
-		}
-		size_t curlen = strlen(cur);
-		if (curlen + 1 + clen >= PATH_MAX) {
-			trace_fallback(sl->path, "name-too-long", 0);
-			return false;
-		}
-		char save;
-		cur[curlen] = '/';
-		memcpy(cur + curlen + 1, comp, clen + 1);
-		ssize_t n = rfcres_sys.readlink(cur, link, PATH_MAX - 1);
-		int err = n < 0 ? errno : 0;
-		if (n >= 0) {
-			/* a symbolic link: its directory, for its name */
-			cur[curlen] = '\0';
-			if (++hops > W_MAXHOPS ||
-			    (size_t)n + 1 + strlen(rest) >= PATH_MAX) {
-				trace_fallback(sl->path, "too-many-links", 0);
-				return false;
-			}
-			if (!add_watch(sl, cur[0] ? cur : "/", comp))
-				return false;
-			link[n] = '/';
-			strcpy(link + n + 1, rest);
-			strcpy(rest, link);
-			if (link[0] == '/')
-				cur[0] = '\0';
-			continue;
-		}
-		if (err == EINVAL && !last)
-			continue; /* a directory on the way */
-		if (err == EINVAL || (err == ENOENT && last)) {
-			/* the file (or where it will be created) */
-			save = cur[curlen];
-			cur[curlen] = '\0';
-			bool ok = add_watch(sl, cur[0] ? cur : "/", comp);
-			cur[curlen] = save;
-			if (ok && err == EINVAL)
-				ok = add_watch(sl, cur, NULL);
-			return ok;
-		}
-		/* a missing directory, or no permission to look */
-		trace_fallback(sl->path, "unreachable", err);
-		return false;
-	}
-	trace_fallback(sl->path, "not-a-file", 0);
-	return false;
 }
 
 static void slot_arm(struct wslot *sl)
@@ -313,19 +139,19 @@ static void slot_arm(struct wslot *sl)
 	sl->watched = false;
 	if (w.ifd < 0 || w.mfd < 0)
 		return;
-	char *buf = malloc(3 * PATH_MAX);
-	if (!buf) {
-		trace_fallback(sl->path, "no-memory", ENOMEM);
-		return;
-	}
-	sl->watched = slot_walk(sl, buf, buf + PATH_MAX, buf + 2 * PATH_MAX);
-	free(buf);
+	const char *why;
+	int err;
+	sl->watched = conf_watch_walk(w.ifd, sl->path, &sl->ws, &why, &err);
 	if (!sl->watched) {
+		char what[96];
+		snprintf(what, sizeof what, "state=stat reason=%s errno=%d",
+			 why ? why : "unknown", err);
+		note_file(sl->path, what);
 		slot_unwatch(sl);
 		sl->armed = true;
 	} else {
 		char what[64];
-		snprintf(what, sizeof what, "state=watched watches=%u", sl->nw);
+		snprintf(what, sizeof what, "state=watched watches=%u", sl->ws.n);
 		note_file(sl->path, what);
 	}
 }
@@ -371,10 +197,10 @@ static void instance_drop(void)
 		rfcres_sys.close(w.mfd);
 	w.ifd = w.mfd = -1;
 	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
-		w.s[i].nw = 0; /* the watches died with the instance */
-		for (unsigned k = 0; k < W_MAXWATCH; k++) {
-			free(w.s[i].w[k].name);
-			w.s[i].w[k].name = NULL;
+		w.s[i].ws.n = 0; /* the watches died with the instance */
+		for (unsigned k = 0; k < CONF_WATCH_PER_PATH; k++) {
+			free(w.s[i].ws.w[k].name);
+			w.s[i].ws.w[k].name = NULL;
 		}
 	}
 	all_stale();
@@ -448,8 +274,8 @@ static void drain(void)
 			}
 			for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++) {
 				struct wslot *sl = &w.s[i];
-				for (unsigned k = 0; sl->path && k < sl->nw; k++) {
-					const struct wwatch *ww = &sl->w[k];
+				for (unsigned k = 0; sl->path && k < sl->ws.n; k++) {
+					const struct conf_watch_one *ww = &sl->ws.w[k];
 					if (ww->wd != ev->wd ||
 					    (ww->name && ev->len &&
 					     strcmp(ww->name, ev->name) != 0))
