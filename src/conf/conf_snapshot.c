@@ -105,7 +105,10 @@ static void atfork_release(void)
 static void cache_init(void)
 {
 	/* The child gets the lock in a known state and a consistent cache
-	 * (no other thread was inside the critical section at fork). */
+	 * (no other thread was inside the critical section at fork).  The
+	 * watcher's handlers first: at fork our lock is then taken before
+	 * its lock, as conf_acquire takes them. */
+	conf_watch_init();
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 }
 

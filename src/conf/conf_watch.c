@@ -100,6 +100,11 @@ static void w_init(void)
 	pthread_atfork(w_lock, w_unlock, w_unlock);
 }
 
+void conf_watch_init(void)
+{
+	pthread_once(&w_once, w_init);
+}
+
 /* ---- watches -------------------------------------------------------- */
 
 static bool wd_in_use(int wd, const struct wslot *except)

@@ -54,6 +54,13 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
  * stat'ed after that check and what the caller keeps now matches them. */
 void conf_watch_confirm(const struct conf_watch_ticket *t, unsigned mask);
 
+/* Registers the watcher's fork handlers.  A caller that checks while
+ * holding a lock of its own (conf_snapshot.c's cache lock) calls this
+ * before registering that lock's handlers: prepare handlers run in reverse
+ * order of registration, so at fork its lock is taken before the
+ * watcher's, in the same order as at run time. */
+void conf_watch_init(void);
+
 /* Tests: closes the instance and forgets every path; the next check arms
  * again from scratch. */
 void conf_watch_reset(void);
