@@ -368,7 +368,12 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 	}
 	if (w.ifd < 0)
 		instance_open();
-	if (w.ifd >= 0)
+	/* Nothing watched (every path on overlayfs, say): the stats say it
+	 * all and the poll would be one system call more than before. */
+	bool any = false;
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
+		any |= w.s[i].path && w.s[i].armed && w.s[i].watched;
+	if (w.ifd >= 0 && any)
 		poll_changes();
 	uint64_t tick = ++w.counter;
 	for (unsigned i = 0; i < n; i++) {

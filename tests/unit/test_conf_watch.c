@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -428,6 +429,42 @@ static void test_no_watch(void **state)
 	conf_release(s);
 }
 
+/* No path watchable (as with /etc on overlayfs): three stats, and not the
+ * watcher's poll on top -- no more system calls than before it. */
+static int fail_all_watches(int fd, const char *path, uint32_t mask)
+{
+	(void)fd;
+	(void)path;
+	(void)mask;
+	errno = ENOSPC;
+	return -1;
+}
+
+static unsigned npoll;
+static int count_poll(struct pollfd *f, nfds_t n, int ms)
+{
+	npoll++;
+	return poll(f, n, ms);
+}
+
+static void test_all_stat_no_poll(void **state)
+{
+	(void)state;
+	rfcres_sys.inotify_add_watch = fail_all_watches;
+	conf_watch_reset();
+	conf_cache_clear();
+	(void)ns_octet();
+	assert_false(conf_watch_is_watched(p_resolv));
+	rfcres_sys.stat = count_stat;
+	rfcres_sys.poll = count_poll;
+	nstat = npoll = 0;
+	assert_int_equal(ns_octet(), 2);
+	assert_int_equal(nstat, 3);
+	assert_int_equal(npoll, 0);
+	write_file(p_resolv, "nameserver 127.0.0.18\n");
+	assert_int_equal(ns_octet(), 18);
+}
+
 /* The program closes our descriptors (closefrom) or puts its own there. */
 static void test_descriptor_stolen(void **state)
 {
@@ -594,6 +631,7 @@ int main(void)
 		T(test_change_kinds),     T(test_symlink_chain),
 		T(test_bind_mount),       T(test_queue_overflow),
 		T(test_no_instance),      T(test_no_watch),
+		T(test_all_stat_no_poll),
 		T(test_descriptor_stolen), T(test_fork),
 		T(test_trace_hook_resolves), T(test_threads_replacing),
 	};
