@@ -3,8 +3,9 @@
  * immutable, reference-counted object (DESIGN "Config snapshot"); the
  * services file beside it, checked only when a service name is looked up.
  *
- * A lookup calls conf_acquire(), which stats every file and compares the
- * full identity (dev, ino, size, mtime ns, ctime ns); a difference in any
+ * A lookup calls conf_acquire(), which stats every file the watcher
+ * (conf_watch.h) cannot vouch for and compares the full identity (dev,
+ * ino, size, mtime ns, ctime ns); a difference in any
  * file builds a new snapshot (re-parsing only the files that changed) for
  * this lookup and the next ones, while lookups in flight keep the old one.
  * Nothing a lookup learns can block a reload (seed 001, glibc BZ 31476).

@@ -13,7 +13,9 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,6 +62,22 @@ static int sys_sendmmsg_libc(int fd, struct mmsghdr *v, unsigned n, int flags)
 #endif
 }
 
+static int sys_fcntl_dupfd_libc(int fd, int min)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, min);
+}
+
+static int sys_inotify_add_watch_libc(int fd, const char *path, uint32_t mask)
+{
+	return inotify_add_watch(fd, path, mask);
+}
+
+static int sys_inotify_rm_watch_libc(int fd, int wd)
+{
+	/* glibc takes int wd, musl uint32_t on some versions */
+	return inotify_rm_watch(fd, wd);
+}
+
 static char *sys_getenv_libc(const char *name)
 {
 	/* RFCRES_* and RES_OPTIONS/LOCALDOMAIN are ignored in set-uid
@@ -76,6 +94,11 @@ static char *sys_getenv_libc(const char *name)
 	.readlink = readlink,\
 	.read = read,\
 	.close = close,\
+	.statfs = statfs,\
+	.fcntl_dupfd = sys_fcntl_dupfd_libc,\
+	.inotify_init1 = inotify_init1,\
+	.inotify_add_watch = sys_inotify_add_watch_libc,\
+	.inotify_rm_watch = sys_inotify_rm_watch_libc,\
 	.socket = socket,\
 	.connect = connect,\
 	.bind = bind,\

@@ -19,6 +19,7 @@
 #include <time.h>
 
 struct ifaddrs;
+struct statfs;
 
 struct rfcres_sys {
 	/* files */
@@ -28,6 +29,12 @@ struct rfcres_sys {
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
 	ssize_t (*read)(int fd, void *buf, size_t len);
 	int (*close)(int fd);
+	int (*statfs)(const char *path, struct statfs *st);
+	int (*fcntl_dupfd)(int fd, int min); /* fcntl F_DUPFD_CLOEXEC */
+	/* change notification (conf_watch.c) */
+	int (*inotify_init1)(int flags);
+	int (*inotify_add_watch)(int fd, const char *path, uint32_t mask);
+	int (*inotify_rm_watch)(int fd, int wd);
 	/* sockets */
 	int (*socket)(int domain, int type, int protocol);
 	int (*connect)(int fd, const struct sockaddr *sa, socklen_t len);

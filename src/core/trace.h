@@ -17,9 +17,17 @@
 
 extern atomic_int trace_active;
 
+/* RFCRES_NO_TRACE (cmake -DRFCRES_NO_TRACE=ON): a build for small static
+ * resolvers, in which no decision is ever traced, so the compiler drops
+ * every trace string and formatting call (rfcres_set_trace and
+ * RFCRES_DEBUG are accepted and have no effect). */
 static inline bool trace_on(void)
 {
+#ifdef RFCRES_NO_TRACE
+	return false;
+#else
 	return atomic_load_explicit(&trace_active, memory_order_relaxed) != 0;
+#endif
 }
 
 void trace_emit(enum rfcres_trace_category cat, const char *name,

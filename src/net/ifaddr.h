@@ -81,6 +81,20 @@ int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,
 struct ifaddr_inv *ifaddr_acquire_exchange(ifaddr_nl_fn fn, void *arg,
 					   int *fn_rc);
 
+/* The same two, also returning the route generation: a number that
+ * changes whenever the monitor reported a route or policy-rule change, the
+ * inventory was rebuilt (addresses, links, overrun, fork, namespace, a
+ * lost monitor), and that is 0 when there is no monitor (then nothing
+ * derived from the routing table may be kept).  What a caller learns from
+ * the kernel's routing after an acquire that gave generation g stays true
+ * while acquires give g (the source-address cache in select/sort_probe.c).
+ * ifaddr_acquire_exchange_routes gives the generation fn started under, or
+ * 0 when fn did not run on the monitor. */
+struct ifaddr_inv *ifaddr_acquire_routes(uint64_t *routes);
+struct ifaddr_inv *ifaddr_acquire_exchange_routes(ifaddr_nl_fn fn, void *arg,
+						  int *fn_rc,
+						  uint64_t *routes);
+
 /* How many inventories were built (netlink dumps or getifaddrs calls) since
  * the process started: lets tests check that an unchanged host is served
  * from the cache. */

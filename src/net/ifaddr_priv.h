@@ -1,6 +1,12 @@
 /*
  * Private part of the local address inventory: the rtnetlink wire subset we
- * speak and the pure dump parser, exposed for unit tests.
+ * speak, the pure dump parser (exposed for unit tests), and what the
+ * inventory's files share:
+ *
+ *   ifaddr.c        the cache and its change monitor (the public calls)
+ *   ifaddr_inv.c    inventory objects and the builder
+ *   ifaddr_parse.c  rtnetlink dump parser, getifaddrs() conversion (pure)
+ *   ifaddr_dump.c   the kernel dump: netlink, or getifaddrs()
  *
  * The netlink ABI is defined here rather than taken from the linux/ uapi headers: the
  * core must build with musl-gcc, whose include path has no kernel headers.
@@ -77,6 +83,10 @@ enum {
 	IFNL_RTM_NEWADDR = 20,
 	IFNL_RTM_DELADDR = 21,
 	IFNL_RTM_GETADDR = 22,
+	IFNL_RTM_NEWROUTE = 24,
+	IFNL_RTM_DELROUTE = 25,
+	IFNL_RTM_NEWRULE = 32,
+	IFNL_RTM_DELRULE = 33,
 };
 
 enum {
@@ -90,6 +100,10 @@ enum {
 	IFNL_GRP_LINK = 0x1,         /* RTMGRP_LINK */
 	IFNL_GRP_IPV4_IFADDR = 0x10, /* RTMGRP_IPV4_IFADDR */
 	IFNL_GRP_IPV6_IFADDR = 0x100,/* RTMGRP_IPV6_IFADDR */
+	IFNL_GRP_IPV4_ROUTE = 0x40,  /* RTMGRP_IPV4_ROUTE */
+	IFNL_GRP_IPV4_RULE = 0x80,   /* RTMGRP_IPV4_RULE */
+	IFNL_GRP_IPV6_ROUTE = 0x400, /* RTMGRP_IPV6_ROUTE */
+	IFNL_GRP_IPV6_RULE = 1u << (19 - 1), /* RTNLGRP_IPV6_RULE (no RTMGRP_) */
 };
 
 enum { /* IFA_* attribute types */
@@ -166,5 +180,21 @@ int ifaddr_build_from_ifaddrs(struct ifaddr_build *b, const struct ifaddrs *ifa)
 
 /* Classifies a link type: IFADDR_F_TUNNEL or 0. */
 unsigned ifaddr_link_type_flags(unsigned short type);
+
+/* --- shared between the inventory's files -------------------------------- */
+
+/* Address length of a family: 4, 16, or 0 for anything else. */
+size_t ifaddr_family_len(int family);
+/* Append to the builder; 0, -ENOMEM or -E2BIG past the limits. */
+int ifaddr_build_push_entry(struct ifaddr_build *b, const struct ifaddr_entry *e);
+int ifaddr_build_push_link(struct ifaddr_build *b, const struct ifaddr_link *l);
+
+/* A bound NETLINK_ROUTE socket (non-blocking, close-on-exec) subscribed to
+ * groups; its port id in *portid.  The fd or -errno. */
+int ifaddr_nl_open(uint32_t groups, uint32_t *portid);
+/* Fills b from a netlink dump (0 or -errno) ... */
+int ifaddr_dump_netlink(struct ifaddr_build *b);
+/* ... or from getifaddrs(). */
+int ifaddr_dump_getifaddrs(struct ifaddr_build *b);
 
 #endif

@@ -79,6 +79,9 @@ int sort_probe_sources(struct sort_item *items, size_t n,
  * distinct destination nothing is asked and *inv stays NULL. */
 int sort_probe_live(struct sort_item *items, size_t n, struct ifaddr_inv **inv);
 
+/* Forgets every cached source selection (tests; sort_cache.c). */
+void sort_cache_clear(void);
+
 /* Source attributes of an inventory entry (pure): src_plen from e->plen,
  * src_flags from IFADDR_F_* and tunnel link types.  e == NULL (source not
  * in the inventory): plen 64 for IPv6 (RFC 4291 interface identifiers),

@@ -266,6 +266,21 @@ md += table("Instructions per lookup", "instructions_per_lookup",
             "(--toggle-collect=bench_measured_loop); user-space instructions only.")
 md += table("Syscalls per lookup", "syscalls_per_lookup",
             "strace -f between two marker syscalls around the measured loop.", 1)
+if "floor" in LIB_NAMES:
+    md += table("Syscalls per lookup relative to the floor", "syscalls_per_lookup",
+                "Same counts, ratio to the bare exchange (floor) instead.", 1, None, "floor")
+    # Issue 16's targets for A+AAAA, from this run.
+    d = results.get("dual", {})
+    fl, lr = d.get("floor", {}), d.get("librfcres", {})
+    if fl.get("p50_us_median") and lr.get("p50_us_median"):
+        md.append("## Targets for A+AAAA (`dual`, issue 16)")
+        md.append("")
+        md.append("- p50: librfcres %.1f µs, floor %.1f µs: **%.2f×** the floor (target ≤ 1.3×)" % (
+            lr["p50_us_median"], fl["p50_us_median"], lr["p50_us_median"] / fl["p50_us_median"]))
+        if lr.get("syscalls_per_lookup") is not None:
+            md.append("- syscalls per lookup: librfcres %s, floor %s (target ≤ 8)" % (
+                fmt(lr["syscalls_per_lookup"], 1), fmt(fl.get("syscalls_per_lookup"), 1)))
+        md.append("")
 md += table("Heap allocations per lookup", "allocs_per_lookup",
             "malloc/calloc/realloc/memalign calls (LD_PRELOAD counter; linked-in --wrap counter "
             "for static musl).", 1)

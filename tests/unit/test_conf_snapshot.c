@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "conf/conf_snapshot.h"
+#include "conf/conf_watch.h"
 #include "rfcres.h"
 #include "sys.h"
 
@@ -130,6 +131,7 @@ static int teardown(void **state)
 	rfcres_set_trace(NULL, NULL);
 	conf_cache_clear();
 	sys_reset();
+	conf_watch_reset();
 	struct conf_stats st;
 	conf_stats(&st);
 	char cmd[128];
@@ -221,7 +223,10 @@ static void test_fast_path_cost(void **state)
 	rfcres_sys.open = count_open;
 	nstat = nopen = 0;
 	conf_release(conf_acquire());
-	assert_int_equal(nstat, 4); /* resolv.conf, gai.conf, hosts, nsswitch.conf */
+	/* the temporary directory is on a local file system: inotify
+	 * vouches for all four files, nothing is stat'ed */
+	bool watched = conf_watch_is_watched(p_resolv);
+	assert_int_equal(nstat, watched ? 0 : 4);
 	assert_int_equal(nopen, 0);
 	struct conf_services_ref sv;
 	conf_services_acquire(&sv);
@@ -229,7 +234,7 @@ static void test_fast_path_cost(void **state)
 	nstat = nopen = 0;
 	conf_services_acquire(&sv);
 	conf_services_release(&sv);
-	assert_int_equal(nstat, 1);
+	assert_int_equal(nstat, watched ? 0 : 1);
 	assert_int_equal(nopen, 0);
 }
 
@@ -264,10 +269,21 @@ static unsigned gai_stats(const char *node, const char *service,
 	return stats_of(path);
 }
 
+static int no_inotify(int flags)
+{
+	(void)flags;
+	errno = EMFILE;
+	return -1;
+}
+
 static void test_services_stat_only_for_names(void **state)
 {
 	(void)state;
 	write_file(p_hosts, "192.0.2.1 one.example\n");
+	/* without inotify (EMFILE) every check is a stat: which files are
+	 * checked shows in the stats */
+	rfcres_sys.inotify_init1 = no_inotify;
+	conf_watch_reset();
 	rfcres_sys.stat = record_stat;
 	/* warm both caches */
 	assert_int_equal(gai_stats("one.example", "http", p_services), 1);

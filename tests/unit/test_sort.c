@@ -19,6 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -1710,7 +1715,9 @@ static void test_probe_loopback_real(void **state)
 
 /* The live probe: the route queries ride on the inventory's monitor and
  * stand in for its change check -- validation (readlink, getsockname),
- * one sendmsg, one recvmmsg; no socket, no separate read of the monitor. */
+ * one sendmsg, one recvmmsg; no socket, no separate read of the monitor.
+ * Once the answers are cached (routes unchanged), only the monitor's
+ * read: no sendmsg, no recvmmsg, the same sources. */
 static int n_nl_socket, n_sendmsg, n_recvmsg, n_recvmmsg;
 static int count_socket(int d, int t, int p)
 {
@@ -1742,29 +1749,42 @@ static void test_probe_live_real(void **state)
 	if (nl < 0)
 		skip();
 	close(nl);
-	struct sort_item v[3];
+	struct sort_item v[3], first[3];
 	struct ifaddr_inv *inv = NULL;
-	for (int round = 0; round < 2; round++) {
+	sort_cache_clear();
+	for (int round = 0; round < 3; round++) {
 		v[0] = D("192.0.2.1", NULL, 0, 0);
 		v[1] = D("2001:db8::1", NULL, 0, 0);
 		v[2] = D("127.0.0.1", NULL, 0, 0); /* from the inventory */
-		if (round == 1) {
+		if (round == 2)
+			sort_cache_clear();
+		if (round >= 1) {
 			rfcres_sys.socket = count_socket;
 			rfcres_sys.sendmsg = count_sendmsg;
 			rfcres_sys.recvmsg = count_recvmsg;
 			rfcres_sys.recvmmsg = count_recvmmsg;
+			n_nl_socket = n_sendmsg = n_recvmsg = n_recvmmsg = 0;
 		}
 		uint64_t r0 = ifaddr_rebuilds();
 		assert_int_equal(sort_probe_live(v, 3, &inv), 0);
 		assert_non_null(inv);
 		assert_true(v[2].has_src);
 		ifaddr_release(inv);
-		if (round == 1 && ifaddr_rebuilds() == r0) {
+		if (round == 0)
+			memcpy(first, v, sizeof v);
+		if (round >= 1 && ifaddr_rebuilds() == r0) {
+			bool cached = round == 1;
 			assert_int_equal(n_nl_socket, 0);
-			assert_int_equal(n_sendmsg, 1);
-			assert_int_equal(n_recvmmsg, 1);
-			assert_int_equal(n_recvmsg, 0);
-		} else if (round == 1) {
+			assert_int_equal(n_sendmsg, cached ? 0 : 1);
+			assert_int_equal(n_recvmmsg, cached ? 0 : 1);
+			assert_int_equal(n_recvmsg, cached ? 1 : 0);
+			for (int i = 0; i < 3; i++) {
+				assert_int_equal(v[i].has_src,
+						 first[i].has_src);
+				assert_memory_equal(&v[i].src, &first[i].src,
+						    16);
+			}
+		} else if (round >= 1) {
 			print_message("addresses changed meanwhile: counts "
 				      "not checked\n");
 		}
@@ -1777,10 +1797,154 @@ static void test_probe_live_real(void **state)
 	assert_null(inv);
 }
 
+/* ---- the source cache against real route changes (root, netns) ------- */
+
+#define NS_CHECK(step, cond)                                                \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			fprintf(stderr, "netns step %d failed: %s\n", step, \
+				#cond);                                     \
+			_exit(100 + (step));                                \
+		}                                                           \
+	} while (0)
+
+static int sh(const char *cmd)
+{
+	char full[512];
+	snprintf(full, sizeof full, "%s >/dev/null 2>&1", cmd);
+	return system(full);
+}
+
+/* The source the live probe gives 203.0.113.5 (paired with a second
+ * destination, so that sources are asked at all). */
+static bool src_of_test_dst(struct in6_addr *src)
+{
+	struct sort_item v[2] = { D("203.0.113.5", NULL, 0, 0),
+				  D("10.9.0.9", NULL, 0, 0) };
+	struct ifaddr_inv *inv = NULL;
+	if (sort_probe_live(v, 2, &inv) != 0)
+		return false;
+	ifaddr_release(inv);
+	*src = v[0].src;
+	return v[0].has_src;
+}
+
+static bool is_src(const struct in6_addr *a, const char *text)
+{
+	struct in6_addr b = A(text);
+	return memcmp(a, &b, 16) == 0;
+}
+
+static atomic_int flap_stop;
+static atomic_long flap_bad, flap_lookups;
+
+static void *flap_reader(void *arg)
+{
+	(void)arg;
+	/* bounded: at most 20,000 lookups */
+	for (int i = 0; i < 20000 && !atomic_load(&flap_stop); i++) {
+		struct in6_addr src;
+		if (!src_of_test_dst(&src) ||
+		    !(is_src(&src, "10.1.0.1") || is_src(&src, "10.2.0.1")))
+			atomic_fetch_add(&flap_bad, 1);
+		atomic_fetch_add(&flap_lookups, 1);
+	}
+	return NULL;
+}
+
+static int route_child(void)
+{
+	if (unshare(CLONE_NEWNET) != 0)
+		return 77;
+	if (sh("ip link set lo up") != 0 ||
+	    sh("ip link add d0 type veth peer name d1") != 0)
+		return 77; /* no ip(8) or no veth links here */
+	NS_CHECK(1, sh("ip link set d1 up") == 0 && sh("ip link set d0 up") == 0);
+	NS_CHECK(2, sh("ip addr add 10.1.0.1/24 dev d0") == 0);
+	NS_CHECK(3, sh("ip addr add 10.2.0.1/24 dev d0") == 0);
+	NS_CHECK(4, sh("ip addr add 10.9.0.1/24 dev d0") == 0);
+	NS_CHECK(5, sh("ip route add 203.0.113.0/24 dev d0 src 10.1.0.1") ==
+			    0);
+	sort_cache_clear();
+	struct in6_addr src;
+	NS_CHECK(6, src_of_test_dst(&src) && is_src(&src, "10.1.0.1"));
+
+	/* unchanged: answered from the cache, no route query */
+	rfcres_sys.sendmsg = count_sendmsg;
+	n_sendmsg = 0;
+	NS_CHECK(7, src_of_test_dst(&src) && is_src(&src, "10.1.0.1"));
+	NS_CHECK(8, n_sendmsg == 0);
+
+	/* a route change between two lookups: the second sees the new
+	 * source (the monitor's route notification moved the generation) */
+	NS_CHECK(9, sh("ip route replace 203.0.113.0/24 dev d0 src 10.2.0.1") ==
+			    0);
+	n_sendmsg = 0;
+	NS_CHECK(10, src_of_test_dst(&src) && is_src(&src, "10.2.0.1"));
+	NS_CHECK(11, n_sendmsg == 1); /* asked the kernel again */
+	NS_CHECK(12, src_of_test_dst(&src) && is_src(&src, "10.2.0.1"));
+	sys_reset();
+
+	/* a policy rule sends it through another table */
+	NS_CHECK(13, sh("ip route add 203.0.113.0/24 dev d0 src 10.1.0.1 "
+			"table 100") == 0);
+	NS_CHECK(14, sh("ip rule add to 203.0.113.5 table 100") == 0);
+	NS_CHECK(15, src_of_test_dst(&src) && is_src(&src, "10.1.0.1"));
+	NS_CHECK(16, sh("ip rule del to 203.0.113.5 table 100") == 0);
+	NS_CHECK(17, src_of_test_dst(&src) && is_src(&src, "10.2.0.1"));
+
+	/* route flaps while 4 threads look up: every answer is one of the
+	 * two real sources, and once the flapping stops the last one */
+	pthread_t th[4];
+	atomic_store(&flap_stop, 0);
+	for (int i = 0; i < 4; i++)
+		NS_CHECK(18, pthread_create(&th[i], NULL, flap_reader, NULL) ==
+				     0);
+	for (int i = 0; i < 60; i++)
+		sh(i % 2 ? "ip route replace 203.0.113.0/24 dev d0 src 10.2.0.1"
+			 : "ip route replace 203.0.113.0/24 dev d0 src 10.1.0.1");
+	NS_CHECK(19, sh("ip route replace 203.0.113.0/24 dev d0 src 10.1.0.1") ==
+			     0);
+	atomic_store(&flap_stop, 1);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	fprintf(stderr, "route flaps: %ld lookups, %ld bad\n",
+		atomic_load(&flap_lookups), atomic_load(&flap_bad));
+	NS_CHECK(20, atomic_load(&flap_bad) == 0);
+	NS_CHECK(21, src_of_test_dst(&src) && is_src(&src, "10.1.0.1"));
+	ifaddr_reset();
+	sort_cache_clear();
+	return 0;
+}
+
+static void test_route_change_netns(void **state)
+{
+	(void)state;
+	if (geteuid() != 0) {
+		print_message("not root: route change test skipped\n");
+		skip();
+	}
+	sys_reset();
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(route_child());
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		print_message("no network namespace or ip(8): skipped\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_probe_live_real),
+		cmocka_unit_test(test_route_change_netns),
 		cmocka_unit_test(test_default_table),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_common_prefix),
