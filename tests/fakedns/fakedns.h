@@ -69,6 +69,10 @@ enum fakedns_kind {
 	FAKEDNS_PTR_LOOP,	/* answer RR name is a compression loop */
 	FAKEDNS_ROTATE,		/* round-robin A/AAAA order per answer */
 	FAKEDNS_TTL,		/* arg: TTL of every answer record */
+	FAKEDNS_FLOOD,		/* arg: junk datagrams before the answer */
+	FAKEDNS_FLOOD_MIX,	/* arg: FDF_* mask of junk kinds (0 = all) */
+	FAKEDNS_TCP_JUNK,	/* arg: framed junk before a TCP answer (0 = 16) */
+	FAKEDNS_TCP_OTHER_ANSWER, /* TCP answers differ from UDP ones */
 	FAKEDNS_KIND_MAX
 };
 
