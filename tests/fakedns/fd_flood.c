@@ -2,10 +2,7 @@
  * fakedns flood (see fd_flood.h and docs/fakedns.md "flood").
  *
  * Junk is derived from the genuine answer's header and question, so the
- * server needs nothing but the bytes it was about to send.  Endless
- * floods run from a libevent timer on the server's loop thread: bursts
- * of FDF_BURST datagrams every millisecond, so the loop keeps serving
- * TCP (where a client under attack goes, RFC 5452 §9.3) in between.
+ * server needs nothing but the bytes it was about to send.
  */
 #include "fd_flood.h"
 #include "fd_wire.h"
@@ -17,9 +14,7 @@
 
 #include <event2/event.h>
 
-#define FDF_BURST 32u		/* endless: datagrams per millisecond */
 #define FDF_STREAMS_MAX 16u	/* endless floods at a time */
-#define FDF_KEEP 600u		/* bytes of the answer a stream keeps */
 #define FDF_TCP_JUNK_DEFAULT 16u
 
 const uint8_t FDF_FORGED_A[4] = { 203, 0, 113, 66 };
@@ -213,7 +208,19 @@ void fdf_other_answer(uint8_t *m, size_t n)
 	}
 }
 
-/* ---- endless floods --------------------------------------------------- */
+/* ---- floods in progress ------------------------------------------------ */
+
+/*
+ * A flood is sent from the loop thread in bursts (FDF_BURST datagrams per
+ * loop iteration), not in one go: the server stays a server meanwhile --
+ * it reads other queries and serves TCP, where a client under attack goes
+ * (RFC 5452 §9.3) -- as a real server does while someone else floods its
+ * clients.  The genuine answer follows the query's last junk datagram.
+ * An endless flood then goes on at FDF_BURST_ENDLESS per millisecond.
+ */
+#define FDF_BURST 256u
+#define FDF_BURST_ENDLESS 32u
+#define FDF_FLOODS_MAX 1024u	/* finite floods in progress */
 
 struct fdf_stream {
 	struct fdf_stream *next;
@@ -223,10 +230,11 @@ struct fdf_stream {
 	void *l;
 	struct sockaddr_storage peer;
 	socklen_t plen;
-	unsigned mix, i;
+	unsigned mix, i, left;
+	int endless, answer_other;
 	uint64_t end_ms;
 	size_t alen;
-	uint8_t ans[FDF_KEEP];
+	uint8_t ans[];		/* the genuine answer */
 };
 
 static uint64_t now_ms(void)
@@ -250,75 +258,95 @@ static void stream_free(struct fdf_stream *s)
 	free(s);
 }
 
+static void burst(struct fdf_stream *s, unsigned n)
+{
+	uint8_t j[FDF_JUNK_CAP];
+	int other;
+
+	for (; n > 0; n--, s->i++) {
+		size_t len = fdf_junk(s->ans, s->alen, s->mix, s->i, 0, j,
+				      sizeof(j), &other);
+
+		s->send(s->l, &s->peer, s->plen, other, j, len);
+	}
+}
+
 static void stream_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static const struct timeval now = { 0, 0 }, tick = { 0, 1000 };
 	struct fdf_stream *s = arg;
-	uint8_t j[FDF_JUNK_CAP];
-	unsigned k;
-	int other;
+	unsigned n = s->left < FDF_BURST ? s->left : FDF_BURST;
 
 	(void)fd;
 	(void)what;
+	if (s->left) {
+		burst(s, n);
+		s->left -= n;
+		if (s->left || s->endless)
+			event_add(s->ev, s->left ? &now : &tick);
+		else {
+			s->send(s->l, &s->peer, s->plen, s->answer_other,
+				s->ans, s->alen);
+			stream_free(s);
+		}
+		return;
+	}
 	if (now_ms() >= s->end_ms) {
 		stream_free(s);
 		return;
 	}
-	for (k = 0; k < FDF_BURST; k++, s->i++) {
-		size_t n = fdf_junk(s->ans, s->alen, s->mix, s->i, 0, j,
-				    sizeof(j), &other);
-
-		s->send(s->l, &s->peer, s->plen, other, j, n);
-	}
+	burst(s, FDF_BURST_ENDLESS);
+	event_add(s->ev, &tick);
 }
 
 static int same_peer(const struct fdf_stream *s, void *l,
 		     const struct sockaddr_storage *peer, socklen_t plen)
 {
-	return s->l == l && s->plen == plen && memcmp(&s->peer, peer, plen) == 0;
+	return s->endless && s->l == l && s->plen == plen &&
+	       memcmp(&s->peer, peer, plen) == 0;
 }
 
-static int stream_start(struct fdf_stream **head, struct event_base *base,
-			fdf_send_fn *send, void *l,
-			const struct sockaddr_storage *peer, socklen_t plen,
-			unsigned mix, const uint8_t *ans, size_t alen)
+/* An endless flood to a peer that already has one replaces it (the
+ * newest query's ID and question); at most FDF_STREAMS_MAX endless ones
+ * and FDF_FLOODS_MAX finite ones at a time. */
+static struct fdf_stream *stream_new(struct fdf_stream **head,
+				     struct event_base *base, void *l,
+				     const struct sockaddr_storage *peer,
+				     socklen_t plen, int endless, size_t alen)
 {
-	static const struct timeval tick = { 0, 1000 };
-	struct fdf_stream *s, *last = NULL;
-	unsigned count = 0;
+	struct fdf_stream *s, *oldest = NULL;
+	unsigned nend = 0, nfin = 0;
 
 	for (s = *head; s; s = s->next) {
-		if (same_peer(s, l, peer, plen))
+		if (endless && same_peer(s, l, peer, plen)) {
+			stream_free(s);
 			break;
-		last = s;
-		count++;
-	}
-	if (!s && count >= FDF_STREAMS_MAX && last)
-		stream_free(last);	/* the oldest one makes room */
-	if (!s) {
-		s = calloc(1, sizeof(*s));
-		if (!s)
-			return -1;
-		s->ev = event_new(base, -1, EV_PERSIST, stream_cb, s);
-		if (!s->ev || event_add(s->ev, &tick) < 0) {
-			if (s->ev)
-				event_free(s->ev);
-			free(s);
-			return -1;
 		}
-		s->head = head;
-		s->next = *head;
-		*head = s;
 	}
-	/* the newest query of that peer: its ID and question */
-	s->send = send;
-	s->l = l;
-	memcpy(&s->peer, peer, plen);
-	s->plen = plen;
-	s->mix = mix;
-	s->alen = alen < FDF_KEEP ? alen : FDF_KEEP;
-	memcpy(s->ans, ans, s->alen);
-	s->end_ms = now_ms() + FDF_ENDLESS_MS;
-	return 0;
+	for (s = *head; s; s = s->next) {
+		if (s->endless) {
+			nend++;
+			oldest = s;
+		} else {
+			nfin++;
+		}
+	}
+	if (endless && nend >= FDF_STREAMS_MAX && oldest)
+		stream_free(oldest);
+	if (!endless && nfin >= FDF_FLOODS_MAX)
+		return NULL;
+	s = calloc(1, sizeof(*s) + alen);
+	if (!s)
+		return NULL;
+	s->ev = evtimer_new(base, stream_cb, s);
+	if (!s->ev) {
+		free(s);
+		return NULL;
+	}
+	s->head = head;
+	s->next = *head;
+	*head = s;
+	return s;
 }
 
 void fdf_streams_free(struct fdf_stream **streams, void *l)
@@ -335,27 +363,48 @@ void fdf_streams_free(struct fdf_stream **streams, void *l)
 int fdf_udp_flood(struct fdf_stream **streams, struct event_base *base,
 		  const struct fdz_behav *b, fdf_send_fn *send, void *l,
 		  const struct sockaddr_storage *peer, socklen_t plen,
-		  const uint8_t *ans, size_t alen)
+		  int answer_other, const uint8_t *ans, size_t alen)
 {
-	unsigned n = b->arg[FAKEDNS_FLOOD], mix = 0, i;
-	uint8_t j[FDF_JUNK_CAP];
-	int other;
+	static const struct timeval now = { 0, 0 };
+	unsigned n = b->arg[FAKEDNS_FLOOD], mix = 0;
+	struct fdf_stream *s;
+	int endless;
 
 	if (fdz_has(b, FAKEDNS_FLOOD_MIX))
 		mix = b->arg[FAKEDNS_FLOOD_MIX];
+	endless = (mix & FDF_ENDLESS) != 0;
 	if (n > FDF_FLOOD_MAX)
 		n = FDF_FLOOD_MAX;
-	for (i = 0; i < n; i++) {
-		size_t len = fdf_junk(ans, alen, mix, i, 0, j, sizeof(j),
-				      &other);
-
-		send(l, peer, plen, other, j, len);
-	}
-	if (!(mix & FDF_ENDLESS))
+	if (n == 0 && !endless)
 		return 0;
-	/* Without a timer the flood at least happened; the genuine answer
-	 * is withheld either way, as asked. */
-	stream_start(streams, base, send, l, peer, plen, mix, ans, alen);
+	s = stream_new(streams, base, l, peer, plen, endless, alen);
+	if (!s) {
+		/* no room for one more flood in progress: all of it now,
+		 * then the caller sends the answer (unless endless) */
+		uint8_t j[FDF_JUNK_CAP];
+		unsigned i;
+		int other;
+
+		for (i = 0; i < n; i++) {
+			size_t len = fdf_junk(ans, alen, mix, i, 0, j,
+					      sizeof(j), &other);
+
+			send(l, peer, plen, other, j, len);
+		}
+		return endless;
+	}
+	s->send = send;
+	s->l = l;
+	memcpy(&s->peer, peer, plen);
+	s->plen = plen;
+	s->mix = mix;
+	s->left = n;
+	s->endless = endless;
+	s->answer_other = answer_other;
+	s->end_ms = now_ms() + FDF_ENDLESS_MS;
+	s->alen = alen;
+	memcpy(s->ans, ans, alen);
+	event_add(s->ev, &now);	/* n == 0: straight to the endless phase */
 	return 1;
 }
 

@@ -57,18 +57,20 @@ typedef void fdf_send_fn(void *l, const struct sockaddr_storage *peer,
 			 socklen_t plen, int other_port, const void *msg,
 			 size_t len);
 
-/* Endless floods in progress (one per listener and peer). */
+/* Floods in progress: sent in bursts from timers on the server's loop,
+ * which meanwhile goes on serving (TCP, other queries). */
 struct fdf_stream;
 
 /* b's UDP flood for the genuine answer ans to peer: FAKEDNS_FLOOD's
- * count of junk datagrams, of FAKEDNS_FLOOD_MIX's kinds.  Returns 1 when
- * the genuine answer must not follow (endless: the flood goes on from
- * timers on base, in *streams). */
+ * count of junk datagrams, of FAKEDNS_FLOOD_MIX's kinds, then the answer
+ * (from the other-port socket if answer_other).  Returns 1 when the flood
+ * took over the answer -- it follows the last junk datagram, or never
+ * comes (endless) -- and 0 when the caller sends it now. */
 int fdf_udp_flood(struct fdf_stream **streams, struct event_base *base,
 		  const struct fdz_behav *b, fdf_send_fn *send, void *l,
 		  const struct sockaddr_storage *peer, socklen_t plen,
-		  const uint8_t *ans, size_t alen);
-/* Stops every endless flood of listener l (NULL: all of them). */
+		  int answer_other, const uint8_t *ans, size_t alen);
+/* Stops every flood of listener l (NULL: all of them). */
 void fdf_streams_free(struct fdf_stream **streams, void *l);
 
 /* b's TCP junk (FAKEDNS_TCP_JUNK): framed junk messages, written with

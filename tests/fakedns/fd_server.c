@@ -454,8 +454,8 @@ static void udp_deliver(struct fakedns *fd, struct fd_listen *l,
 	}
 	if (fdz_has(b, FAKEDNS_FLOOD) &&
 	    fdf_udp_flood(&fd->floods, fd->base, b, flood_send, l, peer, plen,
-			  msg, len))
-		return;	/* endless: the genuine answer never comes */
+			  s != l->udp, msg, len))
+		return;	/* the flood sends the answer after its junk */
 	udp_send(fd, s, peer, plen, msg, len);
 }
 
