@@ -1,4 +1,4 @@
-/* The lookup state machine (src/dns/lookup.c) against small in-test DNS
+/* The lookup state machine (src/dns/lookup*.c) against small in-test DNS
  * responders on 127.0.0.1 (a UDP socket and a TCP socket each, served from
  * a thread).  Snapshots are built by hand; timeouts are 1 s. */
 #include <arpa/inet.h>
