@@ -264,15 +264,14 @@ static void udp_read_round(struct dns_lookup *l, unsigned s, uint64_t now)
  * match is believed, its junk costs nothing more, and a later name gets a
  * fresh port -- and the questions still without an answer go to the same
  * server over TCP (sequence numbers: an off-path forger cannot inject, and
- * the kernel cannot drop stream bytes), bounded like every TCP exchange.
- * If that server's TCP already failed, the next server; a flood at the
- * server of an earlier step only ends that server's part. */
+ * the kernel cannot drop stream bytes), bounded like every TCP exchange;
+ * if that fails, the next server, as after any TCP failure.  (The current
+ * step's server never has a failed TCP: dns_begin_step skips those.)  A
+ * flood at the server of an earlier step only ends that server's part. */
 static void udp_flooded(struct dns_lookup *l, unsigned s,
 			enum dns_flood_sign sign, uint64_t now)
 {
-	unsigned bit = 1u << s;
 	bool current = s == l->srv;
-	bool tcp = current && !(l->tcp_failed & bit);
 	if (trace_on()) {
 		struct tbuf b;
 		trace_emit(RFCRES_TRACE_DNS, "dns.flood",
@@ -280,19 +279,14 @@ static void udp_flooded(struct dns_lookup *l, unsigned s,
 			   "fallback=%s",
 			   dns_tsrv(&b, l, s), dns_flood_sign_str(sign),
 			   l->flood[s].drops, l->flood[s].kernel_drops,
-			   tcp ? "tcp" : current ? "next-server" : "none");
+			   current ? "tcp" : "none");
 	}
 	dns_close_fd(&l->udp[s]);
 	dns_flood_reset(&l->flood[s]);
 	for (unsigned i = 0; i < l->nq; i++)
-		l->q[i].udp_out &= ~bit;
+		l->q[i].udp_out &= ~(1u << s);
 	if (!current)
 		return;
-	if (!tcp) {
-		l->saw_timeout = true;
-		dns_next_step(l, now);
-		return;
-	}
 	/* every unanswered question not on the connection yet */
 	for (unsigned i = 0; i < l->nq; i++)
 		if (!l->q[i].done && !l->q[i].in_tcp)
