@@ -3,11 +3,25 @@
  */
 #include "dns/flood.h"
 
-#include <linux/sock_diag.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
 #include "core/sys.h"
+
+/* The SO_MEMINFO array (uapi <linux/sock_diag.h>: SK_MEMINFO_DROPS is
+ * entry 8 of 9).  Spelled out here because a libc-only build (musl-gcc
+ * without the kernel's headers) has no <linux/sock_diag.h>. */
+#if defined(__has_include)
+#if __has_include(<linux/sock_diag.h>)
+#include <linux/sock_diag.h>
+#define FLOOD_MEMINFO_DROPS SK_MEMINFO_DROPS
+#define FLOOD_MEMINFO_VARS SK_MEMINFO_VARS
+#endif
+#endif
+#ifndef FLOOD_MEMINFO_DROPS
+#define FLOOD_MEMINFO_DROPS 8
+#define FLOOD_MEMINFO_VARS 9
+#endif
 
 /* The kernel's count of datagrams it dropped for fd (receive buffer full,
  * SK_MEMINFO_DROPS of SO_MEMINFO, Linux 4.6); 0 when it cannot say
@@ -15,12 +29,12 @@
 static unsigned kernel_drops(int fd)
 {
 #ifdef SO_MEMINFO
-	uint32_t mem[SK_MEMINFO_VARS] = { 0 };
+	uint32_t mem[FLOOD_MEMINFO_VARS] = { 0 };
 	socklen_t len = sizeof mem;
 	if (rfcres_sys.getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) != 0 ||
-	    len < (SK_MEMINFO_DROPS + 1) * sizeof mem[0])
+	    len < (FLOOD_MEMINFO_DROPS + 1) * sizeof mem[0])
 		return 0;
-	return mem[SK_MEMINFO_DROPS];
+	return mem[FLOOD_MEMINFO_DROPS];
 #else
 	(void)fd;
 	return 0;
