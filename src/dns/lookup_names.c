@@ -171,6 +171,8 @@ void dns_begin_name(struct dns_lookup *l, uint64_t now)
 	l->single_retry = 0;
 	l->tcp_failed = 0;
 	l->saw_timeout = false;
+	for (unsigned s = 0; s < CONF_MAXNS; s++)
+		dns_flood_reset(&l->flood[s]);
 	for (unsigned i = 0; i < l->nq; i++) {
 		struct dns_query *q = &l->q[i];
 		/* EDNS per candidate: servers that said FORMERR to it are

@@ -7,7 +7,8 @@
  *                    (glibc res_nsearch)
  *   lookup_steps.c   the state machine: steps over servers and attempts,
  *                    timers and retry policy (glibc res_send)
- *   lookup_udp.c     UDP exchange: sockets, sends, reads
+ *   lookup_udp.c     UDP exchange: sockets, sends, reads; abandoned
+ *                    for TCP under a forged-reply flood (flood.h)
  *   lookup_tcp.c     TCP exchange: connect, pipelined writes, framed reads
  *   lookup_reply.c   reply acceptance: matching and what an RCODE means
  *   lookup_trace.c   trace strings (only called when tracing is on)
@@ -33,6 +34,7 @@
 
 #include "conf/conf.h"
 #include "core/sys.h"
+#include "dns/flood.h"
 #include "dns/lookup.h"
 #include "dns/wire.h"
 
@@ -106,6 +108,7 @@ struct dns_lookup {
 	/* servers and steps */
 	unsigned nns, first;
 	int udp[CONF_MAXNS];
+	struct dns_flood flood[CONF_MAXNS]; /* per UDP socket and name */
 	unsigned step, nsteps, srv, pos;
 	bool tcp_mode;          /* the current step talks TCP */
 	bool sent_parallel;     /* the current step sent two queries at once */
@@ -190,7 +193,8 @@ void dns_on_timeout(struct dns_lookup *l, uint64_t now);
 int dns_udp_send_pending(struct dns_lookup *l);
 /* Replaces server s's socket (single-request-reopen). */
 void dns_udp_reopen(struct dns_lookup *l, unsigned s);
-/* Server s's socket is readable. */
+/* Server s's socket is readable: reads it, and under a forged-reply
+ * flood (flood.h) abandons it for TCP. */
 void dns_udp_on_readable(struct dns_lookup *l, unsigned s, uint64_t now);
 
 /* ---- lookup_tcp.c -------------------------------------------------------- */

@@ -14,6 +14,8 @@ void dns_reply_drop(struct dns_lookup *l, unsigned s, bool tcp,
 		    const char *reason, size_t len)
 {
 	l->drops++;
+	if (!tcp)
+		dns_flood_drop(&l->flood[s]); /* TCP junk is no forgery */
 	if (trace_on())
 		dns_trace_drop(l, s, tcp ? "tcp" : "udp", reason, len);
 }

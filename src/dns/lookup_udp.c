@@ -2,7 +2,8 @@
  * The UDP exchange of a lookup: one connected socket per server for the
  * whole lookup (a fresh kernel-chosen port, RFC 5452 9.2), parallel or
  * single-request sends, and reads checked for size and source before
- * lookup_reply.c judges them.
+ * lookup_reply.c judges them.  Under a forged-reply flood (flood.h, RFC
+ * 5452 9.3) the exchange with that server is abandoned for TCP.
  */
 #include <errno.h>
 #include <string.h>
@@ -62,6 +63,7 @@ static int ensure_udp(struct dns_lookup *l, unsigned s)
 		return -e;
 	}
 	l->udp[s] = fd;
+	dns_flood_reset(&l->flood[s]);
 	return 0;
 }
 
@@ -190,8 +192,8 @@ int dns_udp_send_pending(struct dns_lookup *l)
 /* Reads what server s's socket holds, two datagrams per recvmmsg() (the A
  * and the AAAA answer usually arrive together); each is checked exactly as
  * before: size, source address and port, then ID, QR, opcode and question
- * in dns_reply_handle. */
-void dns_udp_on_readable(struct dns_lookup *l, unsigned s, uint64_t now)
+ * in dns_reply_handle.  Stops at the flood threshold: no more guesses. */
+static void udp_read_round(struct dns_lookup *l, unsigned s, uint64_t now)
 {
 	uint8_t buf[2][DNS_UDP_BUF];
 	struct sockaddr_storage from[2];
@@ -249,8 +251,56 @@ void dns_udp_on_readable(struct dns_lookup *l, unsigned s, uint64_t now)
 				continue;
 			}
 			dns_reply_handle(l, s, false, buf[k], n, now);
+			if (l->flood[s].drops >= DNS_FLOOD_THRESHOLD)
+				return;
 		}
 		if (r < 2)
 			return; /* the socket is empty now */
 	}
+}
+
+/* RFC 5452 9.3: server s's socket is flooded (flood.h).  Its UDP exchange
+ * is abandoned -- the socket closed, so no late datagram that happens to
+ * match is believed, its junk costs nothing more, and a later name gets a
+ * fresh port -- and the questions still without an answer go to the same
+ * server over TCP (sequence numbers: an off-path forger cannot inject, and
+ * the kernel cannot drop stream bytes), bounded like every TCP exchange;
+ * if that fails, the next server, as after any TCP failure.  (The current
+ * step's server never has a failed TCP: dns_begin_step skips those.)  A
+ * flood at the server of an earlier step only ends that server's part. */
+static void udp_flooded(struct dns_lookup *l, unsigned s,
+			enum dns_flood_sign sign, uint64_t now)
+{
+	bool current = s == l->srv;
+	if (trace_on()) {
+		struct tbuf b;
+		trace_emit(RFCRES_TRACE_DNS, "dns.flood",
+			   "server=%s reason=%s drops=%u kernel_drops=%u "
+			   "fallback=%s",
+			   dns_tsrv(&b, l, s), dns_flood_sign_str(sign),
+			   l->flood[s].drops, l->flood[s].kernel_drops,
+			   current ? "tcp" : "none");
+	}
+	dns_close_fd(&l->udp[s]);
+	dns_flood_reset(&l->flood[s]);
+	for (unsigned i = 0; i < l->nq; i++)
+		l->q[i].udp_out &= ~(1u << s);
+	if (!current)
+		return;
+	/* every unanswered question not on the connection yet */
+	for (unsigned i = 0; i < l->nq; i++)
+		if (!l->q[i].done && !l->q[i].in_tcp)
+			l->q[i].sent_step = false;
+	dns_tcp_start(l, s, NULL, now);
+}
+
+void dns_udp_on_readable(struct dns_lookup *l, unsigned s, uint64_t now)
+{
+	int fd = l->udp[s];
+	udp_read_round(l, s, now);
+	if (l->done || fd < 0 || l->udp[s] != fd)
+		return;
+	enum dns_flood_sign sign = dns_flood_judge(&l->flood[s], fd);
+	if (sign != DNS_FLOOD_NONE)
+		udp_flooded(l, s, sign, now);
 }
