@@ -72,6 +72,10 @@ enum fakedns_kind {
 	FAKEDNS_SHORT_RCODE,	/* arg: rcode of a 12-byte header-only reply */
 	FAKEDNS_SHORT_RCODE_AAAA, /* the same, to AAAA queries only */
 	FAKEDNS_NODATA_NO_RA,	/* replies without records have RA=0 */
+	FAKEDNS_FLOOD,		/* arg: junk datagrams before the answer */
+	FAKEDNS_FLOOD_MIX,	/* arg: FDF_* mask of junk kinds (0 = all) */
+	FAKEDNS_TCP_JUNK,	/* arg: framed junk before a TCP answer (0 = 16) */
+	FAKEDNS_TCP_OTHER_ANSWER, /* TCP answers differ from UDP ones */
 	FAKEDNS_KIND_MAX
 };
 

@@ -12,6 +12,7 @@
  */
 #include "fakedns.h"
 #include "fd_answer.h"
+#include "fd_flood.h"
 #include "fd_wire.h"
 #include "fd_zone.h"
 
@@ -109,6 +110,7 @@ struct fakedns {
 	unsigned nconns;
 	struct fd_pending *pend;
 	unsigned npend;
+	struct fdf_stream *floods;	/* endless floods (fd_flood.c) */
 	uint8_t rbuf[FD_MSG_MAX + 1];
 	uint8_t obuf[FD_MSG_MAX + 2];
 	uint8_t jbuf[FDW_HDR + 16];
@@ -339,6 +341,11 @@ static void conn_drip(struct fd_conn *c, const uint8_t *d, size_t n,
 		event_add(c->drip_ev, &tv);
 }
 
+static void conn_write(void *conn, const void *d, size_t n)
+{
+	bufferevent_write(((struct fd_conn *)conn)->bev, d, n);
+}
+
 /* Frame and write one answer; the TCP faults live here.  Returns 1 if
  * the connection is gone. */
 static int tcp_deliver(struct fd_conn *c, const struct fdz_behav *b,
@@ -369,6 +376,8 @@ static int tcp_deliver(struct fd_conn *c, const struct fdz_behav *b,
 		conn_drip(c, msg, len, ms);
 		return 0;
 	}
+	if (fdz_has(b, FAKEDNS_TCP_JUNK))
+		fdf_tcp_junk(b, conn_write, c, msg, len);
 	bufferevent_write(c->bev, pre, 2);
 	bufferevent_write(c->bev, msg, len);
 	return 0;
@@ -414,6 +423,17 @@ static size_t junk(struct fakedns *fd, unsigned i, uint16_t qid)
 	}
 }
 
+/* fd_flood.c sends its datagrams through here (counted like any). */
+static void flood_send(void *arg, const struct sockaddr_storage *peer,
+		       socklen_t plen, int other_port, const void *msg,
+		       size_t len)
+{
+	struct fd_listen *l = arg;
+	int s = other_port && l->udp_other >= 0 ? l->udp_other : l->udp;
+
+	udp_send(l->fd, s, peer, plen, msg, len);
+}
+
 static void udp_deliver(struct fakedns *fd, struct fd_listen *l,
 			const struct sockaddr_storage *peer, socklen_t plen,
 			const struct fdz_behav *b, uint16_t qid,
@@ -432,6 +452,10 @@ static void udp_deliver(struct fakedns *fd, struct fd_listen *l,
 		for (i = 0; i < n; i++)
 			udp_send(fd, s, peer, plen, fd->jbuf, junk(fd, i, qid));
 	}
+	if (fdz_has(b, FAKEDNS_FLOOD) &&
+	    fdf_udp_flood(&fd->floods, fd->base, b, flood_send, l, peer, plen,
+			  s != l->udp, msg, len))
+		return;	/* the flood sends the answer after its junk */
 	udp_send(fd, s, peer, plen, msg, len);
 }
 
@@ -691,6 +715,8 @@ static int handle(struct fakedns *fd, struct fd_listen *l, struct fd_conn *c,
 		delay += b.arg[FAKEDNS_A_ONLY_PARALLEL] ?
 			 b.arg[FAKEDNS_A_ONLY_PARALLEL] : 50;
 	}
+	if (tcp && fdz_has(&b, FAKEDNS_TCP_OTHER_ANSWER))
+		fdf_other_answer(fd->obuf, len);
 	log_query(fd, tcp, peer, &q, delay ? " (delayed)" : "", &info);
 	if (delay || hold) {
 		if (schedule(fd, l, c, peer, plen, &b, q.id, delay, hold, len) == 0)
@@ -1016,6 +1042,7 @@ static void teardown(struct fakedns *fd)
 
 	while (fd->pend)
 		pending_free(fd->pend);
+	fdf_streams_free(&fd->floods, NULL);
 	while (fd->conns)
 		conn_free(fd->conns);
 	for (i = 0; i < FAKEDNS_MAX_LISTEN; i++) {

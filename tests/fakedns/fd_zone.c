@@ -51,6 +51,10 @@ static const struct {
 	{ "short-rcode", FAKEDNS_SHORT_RCODE, 1 },
 	{ "short-rcode-aaaa", FAKEDNS_SHORT_RCODE_AAAA, 1 },
 	{ "nodata-no-ra", FAKEDNS_NODATA_NO_RA, 0 },
+	{ "flood", FAKEDNS_FLOOD, 1 },
+	{ "flood-mix", FAKEDNS_FLOOD_MIX, 1 },
+	{ "tcp-junk", FAKEDNS_TCP_JUNK, 0 },
+	{ "tcp-other-answer", FAKEDNS_TCP_OTHER_ANSWER, 0 },
 	/* aliases */
 	{ "compression-loop", FAKEDNS_PTR_LOOP, 0 },
 	{ "tcp-reset", FAKEDNS_TCP_REFUSED, 0 },
@@ -440,7 +444,7 @@ int fdz_set(struct fdz_zone *z, const char *name, enum fakedns_kind k,
 		if (is_global(name))
 			return 0;
 	}
-	b->set |= 1u << k;
+	b->set |= 1ull << k;
 	b->arg[k] = arg;
 	return 0;
 }
@@ -456,7 +460,7 @@ int fdz_unset(struct fdz_zone *z, const char *name, enum fakedns_kind k)
 	b = behav_of(z, name);
 	if (!b)
 		return -1;
-	b->set &= ~(1u << k);
+	b->set &= ~(1ull << k);
 	b->arg[k] = 0;
 	return 0;
 }
@@ -490,7 +494,7 @@ void fdz_effective(const struct fdz_zone *z, const struct fdz_name *e,
 	for (k = 0; k < FAKEDNS_KIND_MAX; k++) {
 		if (!((e->b.set >> k) & 1u))
 			continue;
-		out->set |= 1u << k;
+		out->set |= 1ull << k;
 		out->arg[k] = e->b.arg[k];
 	}
 }

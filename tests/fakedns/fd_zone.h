@@ -14,7 +14,7 @@
 enum { FDZ_RR_A, FDZ_RR_AAAA, FDZ_RR_CNAME, FDZ_RR_PTR };
 
 struct fdz_behav {
-	uint32_t set;			/* bit per enum fakedns_kind */
+	uint64_t set;			/* bit per enum fakedns_kind */
 	uint32_t arg[FAKEDNS_KIND_MAX];
 };
 
@@ -73,7 +73,7 @@ void fdz_effective(const struct fdz_zone *z, const struct fdz_name *e,
 
 static inline int fdz_has(const struct fdz_behav *b, enum fakedns_kind k)
 {
-	return (b->set >> k) & 1u;
+	return (int)((b->set >> k) & 1u);
 }
 
 /* Zone text: one record or directive per line.  On error, "line N: why"

@@ -331,6 +331,10 @@ LOOKUP = {
     "wrong_id": lk(0, 1, udp(GA, fix=False), udp(GA)),
     "wrong_question": lk(0, 1, udp(WIRE["wrong_question"]), udp(GA)),
     "junk_flood": lk(0, 1, *[udp(bytes([i]) * (i % 40), fix=bool(i & 1)) for i in range(200)], udp(GA)),
+    # RFC 5452 9.3: 8 wrong-ID answers move the question to TCP
+    "flood_then_tcp": lk(0, 0, *[udp(GA, fix=False) for _ in range(8)], tcp(GA), tcp(GAAAA)),
+    # a flood at the first server after the lookup moved to the second
+    "flood_stale_server": lk(1, 1, wait(), *[udp(GA, 0, fix=False) for _ in range(8)], udp(GA, 1)),
     "refused_next_server": lk(1, 0, refused(0), udp(GA, 1), udp(GAAAA, 1)),
     "servfail_next_server": lk(1, 1, udp(reply(W, A, [], rcode=SERVFAIL)), udp(GA, 1)),
     "timeout_next_server": lk(2, 1, wait(), wait(), udp(GA, 1)),

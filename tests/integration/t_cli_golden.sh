@@ -36,6 +36,7 @@ run explain-www --explain --socktype STREAM www.demo.test http
 run explain-big -4 --explain --socktype STREAM big.demo.test
 run explain-search --explain --canonname --socktype STREAM onlysearch
 run explain-servfail --explain servfail.demo.test
+run explain-flood --explain --socktype STREAM flood.demo.test
 run explain-localhost --explain --addrconfig localhost
 run json-mixed --json --socktype STREAM mixed.demo.test
 run json-cname --json --canonname --socktype STREAM alias2.demo.test

@@ -1,4 +1,4 @@
-/* The lookup state machine (src/dns/lookup.c) against small in-test DNS
+/* The lookup state machine (src/dns/lookup*.c) against small in-test DNS
  * responders on 127.0.0.1 (a UDP socket and a TCP socket each, served from
  * a thread).  Snapshots are built by hand; timeouts are 1 s. */
 #include <arpa/inet.h>
@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "conf/conf.h"
+#include "dns/flood.h"
 #include "dns/lookup.h"
 #include "dns/wire.h"
 #include "rfcres.h"
@@ -843,19 +844,22 @@ static void test_search_list(void **state)
 static void test_junk_ignored(void **state)
 {
 	(void)state;
+	/* six hostile datagrams before the answer: each dropped with its
+	 * reason, fewer than the flood threshold, so UDP goes on */
 	struct resp *R = resp_new();
 	R->junk = true;
-	R->flood = 100;
 	resp_start(R);
 	mk_snap(&R, 1, 2, 0);
-	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
-	assert_int_equal(res.naddrs, 3);
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_int_equal(res.naddrs, 2);
 	assert_true(count_ev("dns.drop", "reason=empty") >= 1);
 	assert_true(count_ev("dns.drop", "reason=short") >= 1);
 	assert_true(count_ev("dns.drop", "reason=not-response") >= 1);
 	assert_true(count_ev("dns.drop", "reason=id") >= 1);
 	assert_true(count_ev("dns.drop", "reason=question-mismatch") >= 1);
 	assert_true(count_ev("dns.drop", "reason=pointer-not-backwards") >= 1);
+	assert_int_equal(count_ev("dns.flood", NULL), 0);
+	assert_int_equal(atomic_load(&R->tcp_q), 0);
 	resp_free(R);
 }
 
@@ -874,8 +878,11 @@ static void test_wrong_id_dropped(void **state)
 	resp_free(R);
 }
 
-/* 10,000 junk datagrams and no valid answer: the lookup still ends on
- * its timer, with EAI_AGAIN. */
+/* 10,000 junk datagrams and no valid UDP answer: at the flood threshold,
+ * or when the kernel's drop counter shows the socket overflowing (RFC
+ * 5452 9.3), the lookup leaves UDP for TCP to the same server, which
+ * answers; the junk is read no further.  With TCP silent, the lookup
+ * ends when the TCP exchange times out, with EAI_AGAIN. */
 static void test_flood_bounded(void **state)
 {
 	(void)state;
@@ -884,9 +891,26 @@ static void test_flood_bounded(void **state)
 	R->wrong_id_only = true;
 	resp_start(R);
 	mk_snap(&R, 1, 1, 0);
-	assert_int_equal(run("www.test", DNS_WANT_A), EAI_AGAIN);
-	assert_int_equal(count_ev("dns.timeout", NULL), 1);
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_int_equal(res.naddrs, 2);
+	assert_int_equal(count_ev("dns.flood", "fallback=tcp"), 1);
+	/* the threshold, or fewer when the kernel dropped some already */
 	assert_true(count_ev("dns.drop", "reason=empty") >= 1);
+	assert_true(count_ev("dns.drop", NULL) <= DNS_FLOOD_THRESHOLD);
+	assert_int_equal(atomic_load(&R->tcp_q), 1);
+	assert_true(elapsed() < 10.0);
+	resp_free(R);
+
+	nev = 0;
+	R = resp_new();
+	R->flood = 10000;
+	R->wrong_id_only = true;
+	R->tcp_mode = TCP_SILENT;
+	resp_start(R);
+	mk_snap(&R, 1, 1, 0);
+	assert_int_equal(run("www.test", DNS_WANT_A), EAI_AGAIN);
+	assert_int_equal(count_ev("dns.flood", "fallback=tcp"), 1);
+	assert_int_equal(count_ev("dns.tcp.fail", "reason=timeout"), 1);
 	assert_true(elapsed() < 10.0);
 	resp_free(R);
 }

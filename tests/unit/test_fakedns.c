@@ -932,6 +932,84 @@ static void t_resolv_conf(void **state)
 	assert_string_equal(buf, want);
 }
 
+/* flood: N junk datagrams cycling through the six kinds, then the
+ * genuine answer; each junk datagram is one a correct client rejects. */
+static void t_flood(void **state)
+{
+	struct fx *f = *state;
+	uint8_t q[512], genuine[512], pre[2];
+	unsigned short from = 0;
+	size_t gl, o;
+	int s = udp_sock(AF_INET), t, i;
+
+	ask_udp(f->port, AF_INET, "www.t.test", T_A, 0, 70, &f->m);
+	gl = f->m.n;
+	memcpy(genuine, f->m.b, gl);
+	fakedns_set(f->fd, "www.t.test", FAKEDNS_FLOOD, 12);
+	udp_send(s, AF_INET, f->port, q, mkquery(q, 70, "www.t.test", T_A, 0));
+	for (i = 0; i < 12; i++) {
+		assert_true(udp_recv(s, &f->m, WAIT_MS, &from) >= 0);
+		switch (i % 6) {
+		case 0:	/* wrong ID */
+		case 5:	/* random bytes */
+			assert_false(f->m.n >= 2 && m_id(&f->m) == 70);
+			break;
+		case 1:	/* wrong question */
+			assert_int_equal(m_id(&f->m), 70);
+			assert_true(f->m.b[13] != 'w');
+			break;
+		case 2:	/* a perfect forgery, from another port */
+			assert_int_not_equal(from, f->port);
+			assert_int_equal(m_id(&f->m), 70);
+			break;
+		case 3:	/* owner name: a pointer to itself */
+			o = answer_at(&f->m, 0);
+			assert_int_equal(u16(f->m.b + o), 0xc000u | o);
+			break;
+		default: /* ANCOUNT 50, one record */
+			assert_int_equal(m_an(&f->m), 50);
+		}
+		if (i % 6 != 2)
+			assert_int_equal(from, f->port);
+	}
+	assert_true(udp_recv(s, &f->m, WAIT_MS, &from) >= 0);
+	assert_int_equal(from, f->port);
+	assert_int_equal(f->m.n, gl);
+	assert_memory_equal(f->m.b, genuine, gl);
+
+	/* flood-mix 0x40|0x01: wrong IDs only, endlessly, no answer */
+	fakedns_set(f->fd, "www.t.test", FAKEDNS_FLOOD, 0);
+	fakedns_set(f->fd, "www.t.test", FAKEDNS_FLOOD_MIX, 0x41);
+	udp_send(s, AF_INET, f->port, q, mkquery(q, 71, "www.t.test", T_A, 0));
+	for (i = 0; i < 200; i++) {
+		assert_true(udp_recv(s, &f->m, WAIT_MS, NULL) >= 0);
+		assert_int_not_equal(m_id(&f->m), 71);
+	}
+	close(s);
+	fakedns_clear(f->fd, "www.t.test");
+
+	/* tcp-junk 3: three framed junk messages, then the answer;
+	 * tcp-other-answer: the last byte of every address inverted */
+	fakedns_set(f->fd, "www.t.test", FAKEDNS_TCP_JUNK, 3);
+	fakedns_set(f->fd, "www.t.test", FAKEDNS_TCP_OTHER_ANSWER, 0);
+	t = tcp_connect(AF_INET, f->port);
+	assert_true(t >= 0);
+	tcp_send_query(t, "www.t.test", T_A, 72);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(tcp_read(t, pre, 2, WAIT_MS), 2);
+		f->m.n = u16(pre);
+		assert_int_equal(tcp_read(t, f->m.b, f->m.n, WAIT_MS), f->m.n);
+		if (i < 3)
+			assert_false(m_id(&f->m) == 72 && m_an(&f->m) == 2 &&
+				     f->m.b[13] == 'w');
+	}
+	close(t);
+	assert_int_equal(answers(&f->m, T_A, q, 2, NULL), 2);
+	assert_int_equal(q[3], 254);
+	assert_int_equal(q[7], 253);
+	fakedns_clear(f->fd, "www.t.test");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -944,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(t_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_datagram_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(t_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_rotate_ttl, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_tcp_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(t_a_only_parallel, setup, teardown),
