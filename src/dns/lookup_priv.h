@@ -116,6 +116,7 @@ struct dns_lookup {
 	unsigned single_retry;  /* servers given the single-request retry */
 	unsigned tcp_failed;    /* servers whose TCP exchange failed */
 	bool saw_timeout;       /* a server timed out / was unreachable */
+	bool saw_servfail;      /* a server answered SERVFAIL for the name */
 
 	unsigned nq;
 	struct dns_query q[2];

@@ -222,9 +222,6 @@ static struct known {
 	const char *scenario, *what, *why;
 	unsigned hits;
 } known[] = {
-	{"search-unconnectable", "\"servfail-usersys\"",
-	 "an unreachable server counts as a timeout, so the SERVFAIL of the next "
-	 "one ends the search list (src/dns/lookup.c saw_timeout)", 0},
 	{"noaaaa", "\"an-1.ns2.ar1.example\", 80) family 10",
 	 "no-aaaa with AF_INET6 asks nothing, so NXDOMAIN is reported as "
 	 "NODATA (glibc asks A and drops the answer; src/dns/lookup.c)", 0},
@@ -232,8 +229,9 @@ static struct known {
 	 "ai_canonname is the chain's final owner even when it is no host "
 	 "name; glibc takes the last valid name of the chain, else the query "
 	 "(bug 12154; src/dns/wire.c follow_cnames + lookup.c)", 0},
+	{NULL, NULL, NULL, 0}, /* keeps the array non-empty when all are fixed */
 };
-#define NKNOWN (sizeof known / sizeof known[0])
+#define NKNOWN (sizeof known / sizeof known[0] - 1)
 static const char *cur_scenario = "";
 static unsigned nknown;
 

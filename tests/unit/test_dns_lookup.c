@@ -73,6 +73,7 @@ struct resp {
 	const char *exists;    /* only this name exists (NULL: every name) */
 	unsigned n_a, n_aaaa;
 	int rcode;             /* forced RCODE (-1: none) */
+	const char *servfail_for; /* SERVFAIL for this name only */
 	unsigned tc_over;      /* UDP: TC when more A records than this */
 	bool formerr_edns;     /* FORMERR (no question) to queries with OPT */
 	const char *cname_to;
@@ -157,6 +158,10 @@ static size_t answer(struct resp *R, const uint8_t *q, size_t qn, bool tcp,
 	size_t o = qend;
 	if (R->rcode >= 0) {
 		out[3] |= (uint8_t)R->rcode;
+		return o;
+	}
+	if (R->servfail_for && strcmp(R->servfail_for, name) == 0) {
+		out[3] |= 2;
 		return o;
 	}
 	if (R->exists && strcmp(R->exists, name) != 0) {
@@ -934,6 +939,48 @@ static void test_refused_port_next_server(void **state)
 	resp_free(R);
 }
 
+/* glibc bug 19791 (tst-resolv-search): an unreachable first server and a
+ * SERVFAIL from the second for one suffix must not end the search list;
+ * glibc's res_search goes on with the next suffix (errno is not
+ * ECONNREFUSED once a reply came, and the reply's RCODE is SERVFAIL). */
+static void test_unreachable_servfail_search(void **state)
+{
+	(void)state;
+	struct resp *dead = resp_new();
+	close(dead->udp);
+	close(dead->tcp);
+	struct resp *R = resp_new();
+	R->servfail_for = "host.a.test";
+	R->exists = "host.b.test";
+	resp_start(R);
+	struct resp *rs[2] = { dead, R };
+	mk_snap(rs, 2, 1, 0);
+	rc.search = search2;
+	rc.nsearch = 2;
+	assert_int_equal(run("host", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 3);
+	assert_string_equal(res.canon, "host.b.test");
+	assert_int_equal(count_ev("dns.name", "status=servfail"), 1);
+	assert_int_equal(count_ev("dns.timeout", NULL), 0);
+
+	/* nothing but unreachable servers: EAI_AGAIN at once, no other
+	 * suffix (glibc: errno ECONNREFUSED ends res_search) */
+	struct resp *dead2 = resp_new();
+	close(dead2->udp);
+	close(dead2->tcp);
+	struct resp *rd[2] = { dead, dead2 };
+	mk_snap(rd, 2, 1, 0);
+	rc.search = search2;
+	rc.nsearch = 2;
+	nev = 0;
+	assert_int_equal(run("host", DNS_WANT_A), EAI_AGAIN);
+	assert_int_equal(count_ev("dns.search", NULL), 1);
+	free(dead);
+	free(dead2);
+	resp_free(R);
+	rc.search = NULL;
+}
+
 static void test_formerr_edns(void **state)
 {
 	(void)state;
@@ -1028,6 +1075,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_silent_bounded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_servfail_search,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servfail_next_server,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_list, setup,
