@@ -70,8 +70,10 @@ static void reset_queries(struct dns_lookup *l)
 		struct dns_query *q = &l->q[i];
 		dns_free_addrs(q);
 		uint16_t t = q->qtype;
+		bool stand_in = q->stand_in;
 		memset(q, 0, sizeof *q);
 		q->qtype = t;
+		q->stand_in = stand_in;
 	}
 }
 
@@ -96,7 +98,8 @@ static enum name_status name_status(const struct dns_lookup *l)
 		const struct dns_query *q = &l->q[i];
 		all &= q->done;
 		nx |= q->outcome == O_NXDOMAIN;
-		ans |= q->outcome == O_ANSWER;
+		/* a no-aaaa stand-in's records are hidden: NODATA */
+		ans |= q->outcome == O_ANSWER && !q->stand_in;
 	}
 	if (ans)
 		return N_ANSWER;
@@ -195,6 +198,8 @@ void dns_begin_name(struct dns_lookup *l, uint64_t now)
 						 memory_order_relaxed) &
 			    CONF_LEARN_NO_EDNS)
 				q->edns = false;
+		if (q->stand_in)
+			q->edns = false; /* glibc res-noaaaa.c drops EDNS */
 		dns_build_msg(l, q);
 	}
 	if (trace_on()) {

@@ -48,6 +48,9 @@ enum q_outcome { O_NONE, O_ANSWER, O_NODATA, O_NXDOMAIN };
 
 struct dns_query {
 	uint16_t qtype;
+	/* options no-aaaa with only AAAA wanted: an A query asked in the
+	 * AAAA query's place, its records dropped (glibc res-noaaaa.c) */
+	bool stand_in;
 	bool edns;
 	bool done;
 	bool sent_step;     /* sent to the current step's server */

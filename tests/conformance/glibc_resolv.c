@@ -222,9 +222,6 @@ static struct known {
 	const char *scenario, *what, *why;
 	unsigned hits;
 } known[] = {
-	{"noaaaa", "\"an-1.ns2.ar1.example\", 80) family 10",
-	 "no-aaaa with AF_INET6 asks nothing, so NXDOMAIN is reported as "
-	 "NODATA (glibc asks A and drops the answer; src/dns/lookup.c)", 0},
 	{"invalid-cname", "flags 0x2",
 	 "ai_canonname is the chain's final owner even when it is no host "
 	 "name; glibc takes the last valid name of the chain, else the query "

@@ -1022,10 +1022,36 @@ static void test_all_silent_bounded(void **state)
 	assert_int_equal(count_ev("dns.send", "qtype=AAAA"), 0);
 	assert_int_equal(atomic_load(&R->udp_q), 2);
 	assert_true(elapsed() < 10.0);
-	/* no-aaaa and only AAAA wanted: nothing is sent */
-	nev = 0;
+	resp_free(R);
+}
+
+/* options no-aaaa, only AAAA wanted (AF_INET6): glibc 2.36 (resolv/
+ * res-noaaaa.c) sends an A query without EDNS in place of the AAAA one and
+ * hides its records, so a name that exists is NODATA and one that does not
+ * is NXDOMAIN (tst-resolv-noaaaa). */
+static void test_no_aaaa_stand_in(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->exists = "www.test";
+	resp_start(R);
+	mk_snap(&R, 1, 1, CONF_OPT_NO_AAAA | CONF_OPT_EDNS0);
 	assert_int_equal(run("www.test", DNS_WANT_AAAA), EAI_NODATA);
-	assert_int_equal(count_ev("dns.send", NULL), 0);
+	assert_int_equal(res.naddrs, 0);
+	assert_int_equal(atomic_load(&R->nnames), 1);
+	assert_string_equal(R->names[0], "www.test/1");
+	assert_int_equal(count_ev("dns.no-aaaa", "stand-in=A"), 1);
+	atomic_store(&R->nnames, 0);
+	assert_int_equal(run("nothere.test", DNS_WANT_AAAA), EAI_NONAME);
+	assert_int_equal(atomic_load(&R->nnames), 1);
+	assert_string_equal(R->names[0], "nothere.test/1");
+	assert_int_equal(atomic_load(&R->saw_edns), 0);
+	/* both wanted: the A query alone, its answer kept */
+	atomic_store(&R->nnames, 0);
+	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 2);
+	assert_int_equal(res.addrs[0].family, AF_INET);
+	assert_int_equal(atomic_load(&R->nnames), 1);
 	resp_free(R);
 }
 
@@ -1077,6 +1103,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_servfail_search,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_aaaa_stand_in, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_servfail_next_server,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_list, setup,
