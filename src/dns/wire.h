@@ -95,6 +95,9 @@ enum wire_err wire_name_concat(const uint8_t *a, size_t alen,
 /* Number of labels of a wire name (0 for the root). */
 unsigned wire_name_labels(const uint8_t *name);
 
+/* Length of a well-formed uncompressed wire name, 0 if malformed. */
+size_t wire_name_len(const uint8_t *name);
+
 /* ASCII case-insensitive equality of two uncompressed wire names. */
 bool wire_name_equal(const uint8_t *a, const uint8_t *b);
 
