@@ -220,9 +220,9 @@ static enum wire_err check_question(const uint8_t *msg, size_t len,
 }
 
 /* Follows the CNAME chain from the qname (RFC 1034 3.6.2) and leaves the
- * final owner in r->canon.  Records are looked up in answer order; a link
- * may appear anywhere in the section, each lookup rescans it, bounded by
- * WIRE_CNAME_MAX links. */
+ * final owner in r->owner, the canonical name in r->canon.  Records are
+ * looked up in answer order; a link may appear anywhere in the section,
+ * each lookup rescans it, bounded by WIRE_CNAME_MAX links. */
 static enum wire_err follow_cnames(const uint8_t *msg, size_t len,
 				   size_t an_off, unsigned ancount,
 				   const uint8_t *qname, struct wire_reply *r)
@@ -260,7 +260,15 @@ static enum wire_err follow_cnames(const uint8_t *msg, size_t len,
 			break;
 	}
 	r->cname_hops = hops;
-	memcpy(r->canon, chain[hops], wire_name_len(chain[hops]));
+	memcpy(r->owner, chain[hops], wire_name_len(chain[hops]));
+	/* glibc (bug 12154; nss_dns gaih_getanswer_slice, getanswer_r)
+	 * follows targets that are no host names ("*.example", "-x.example")
+	 * for the records but never reports one as the canonical name: it
+	 * keeps the last chain name that passes res_hnok. */
+	unsigned c = hops;
+	while (c > 0 && !wire_name_is_host(chain[c]))
+		c--;
+	memcpy(r->canon, chain[c], wire_name_len(chain[c]));
 	return WIRE_OK;
 }
 
@@ -278,7 +286,7 @@ static enum wire_err collect(const uint8_t *msg, size_t len, size_t an_off,
 		/* Records of other owners or other types are ignored
 		 * (RFC 1034 3.6.2: only the final name's data counts). */
 		if (rr.class != WIRE_CLASS_IN || rr.type != qtype ||
-		    !wire_name_equal(rr.owner, r->canon))
+		    !wire_name_equal(rr.owner, r->owner))
 			continue;
 		if (qtype == WIRE_T_PTR) {
 			if (!r->has_ptr) {
@@ -307,6 +315,7 @@ enum wire_err wire_decode_reply(const uint8_t *msg, size_t len,
 	memset(r, 0, offsetof(struct wire_reply, canon));
 	r->has_ptr = false;
 	r->canon[0] = 0;
+	r->owner[0] = 0;
 	r->ptr[0] = 0;
 	if (len < WIRE_HDR_LEN)
 		return WIRE_E_SHORT;

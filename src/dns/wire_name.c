@@ -1,7 +1,7 @@
 /*
  * Domain names in wire form (see wire.h): text to wire with RFC 1035 5.1
  * escapes and back, concatenation, length, label count, case-insensitive
- * comparison.  Pure functions over uncompressed names of at most
+ * comparison, the host-name test.  Pure functions over uncompressed names of at most
  * WIRE_NAME_MAX octets.
  */
 #include "dns/wire.h"
@@ -185,4 +185,29 @@ bool wire_name_to_text(const uint8_t *name, char *buf, size_t len)
 	}
 	buf[o] = '\0';
 	return true;
+}
+
+/* glibc res_hnok (resolv/res-name-checking.c, binary_hnok plus its
+ * leading-dash rule): letters, digits, '-' and '_' in every label, and no
+ * '-' at the start of the first (no confusion with program options). */
+bool wire_name_is_host(const uint8_t *name)
+{
+	if (name[0] != 0 && name[1] == '-')
+		return false;
+	size_t o = 0;
+	while (o < WIRE_NAME_MAX && name[o] != 0) {
+		uint8_t l = name[o];
+		if (l > WIRE_LABEL_MAX || o + 1u + l >= WIRE_NAME_MAX)
+			return false;
+		for (size_t i = 1; i <= l; i++) {
+			uint8_t c = name[o + i];
+			bool ok = (c >= '0' && c <= '9') ||
+				  (c >= 'a' && c <= 'z') ||
+				  (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+			if (!ok)
+				return false;
+		}
+		o += 1u + l;
+	}
+	return o < WIRE_NAME_MAX;
 }

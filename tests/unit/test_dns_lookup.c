@@ -498,6 +498,30 @@ static void test_parallel_a_aaaa(void **state)
 	resp_free(R);
 }
 
+/* glibc bug 12154 (tst-resolv-invalid-cname): a CNAME target that is no
+ * host name (res_hnok) is followed for the addresses but never becomes the
+ * canonical name; the query name stays the canonical name. */
+static void test_canon_skips_invalid_target(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->cname_to = "*.real.test";
+	resp_start(R);
+	mk_snap(&R, 1, 1, 0);
+	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 3);
+	assert_string_equal(res.canon, "www.test");
+	R->cname_to = "-x.real.test";
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_int_equal(res.naddrs, 2);
+	assert_string_equal(res.canon, "www.test");
+	/* '_' is allowed (glibc binary_hnok), so is '-' inside a name */
+	R->cname_to = "_x.real-1.test";
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_string_equal(res.canon, "_x.real-1.test");
+	resp_free(R);
+}
+
 /* A and AAAA leave in one sendmmsg() and their answers are read with
  * recvmmsg(); without them (ENOSYS: old kernel, seccomp) or after a short
  * batch, one datagram per call -- the answers are the same. */
@@ -1105,6 +1129,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_aaaa_stand_in, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_canon_skips_invalid_target,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servfail_next_server,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_list, setup,
