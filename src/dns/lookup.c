@@ -76,7 +76,7 @@ void dns_build_result(struct dns_lookup *l)
 	const struct dns_query *canon_q = NULL;
 	for (unsigned i = 0; i < l->nq; i++) {
 		struct dns_query *q = &l->q[i];
-		if (q->outcome != O_ANSWER)
+		if (q->outcome != O_ANSWER || q->stand_in)
 			continue;
 		if (!canon_q)
 			canon_q = q;
@@ -131,11 +131,22 @@ struct dns_lookup *dns_lookup_start(struct conf_snapshot *snap,
 	} else {
 		if (want & DNS_WANT_A)
 			l->q[l->nq++].qtype = WIRE_T_A;
-		if ((want & DNS_WANT_AAAA) && (l->opts & CONF_OPT_NO_AAAA))
+		if ((want & DNS_WANT_AAAA) && (l->opts & CONF_OPT_NO_AAAA)) {
+			/* glibc 2.36 res-noaaaa.c: the AAAA query becomes an
+			 * A query whose records are hidden, so that a name
+			 * that does not exist is still NXDOMAIN; with A
+			 * wanted too, that A query is already there. */
+			bool alone = !(want & DNS_WANT_A);
 			TRACE(RFCRES_TRACE_DNS, "dns.no-aaaa",
-			      "reason=options-no-aaaa");
-		else if (want & DNS_WANT_AAAA)
+			      "reason=options-no-aaaa stand-in=%s",
+			      alone ? "A" : "none");
+			if (alone) {
+				l->q[l->nq].qtype = WIRE_T_A;
+				l->q[l->nq++].stand_in = true;
+			}
+		} else if (want & DNS_WANT_AAAA) {
 			l->q[l->nq++].qtype = WIRE_T_AAAA;
+		}
 	}
 	if (l->nq == 0) {
 		dns_finish(l, EAI_NODATA);

@@ -24,7 +24,7 @@ struct dns_result {
 	int sys_errno;          /* with EAI_SYSTEM: EMFILE or ENFILE */
 	struct dns_addr *addrs; /* A records first (answer order), then AAAA */
 	size_t naddrs;
-	char canon[256];        /* owner name of the final records (after CNAMEs) */
+	char canon[256];        /* the last host name of the CNAME chain (wire.h) */
 	char ptr[256];          /* PTR lookups: the name */
 };
 

@@ -70,8 +70,10 @@ static void reset_queries(struct dns_lookup *l)
 		struct dns_query *q = &l->q[i];
 		dns_free_addrs(q);
 		uint16_t t = q->qtype;
+		bool stand_in = q->stand_in;
 		memset(q, 0, sizeof *q);
 		q->qtype = t;
+		q->stand_in = stand_in;
 	}
 }
 
@@ -96,7 +98,8 @@ static enum name_status name_status(const struct dns_lookup *l)
 		const struct dns_query *q = &l->q[i];
 		all &= q->done;
 		nx |= q->outcome == O_NXDOMAIN;
-		ans |= q->outcome == O_ANSWER;
+		/* a no-aaaa stand-in's records are hidden: NODATA */
+		ans |= q->outcome == O_ANSWER && !q->stand_in;
 	}
 	if (ans)
 		return N_ANSWER;
@@ -107,6 +110,14 @@ static enum name_status name_status(const struct dns_lookup *l)
 		return N_NXDOMAIN;
 	if (all)
 		return N_NODATA;
+	/* glibc res_search goes on with the next suffix when the reply it
+	 * kept says SERVFAIL, even if other servers were unreachable or
+	 * silent (bug 19791; res_send only reports ECONNREFUSED, which
+	 * stops the search, when no server replied or timed out).  Without
+	 * a SERVFAIL, an unreachable or silent server ends the search
+	 * (dns_end_name). */
+	if (l->saw_servfail)
+		return N_SERVFAIL;
 	return l->saw_timeout ? N_TIMEOUT : N_SERVFAIL;
 }
 
@@ -136,8 +147,10 @@ void dns_end_name(struct dns_lookup *l, uint64_t now)
 	}
 	int eai = status_eai(st);
 	if (st == N_TIMEOUT) {
-		/* No server answered this name: another suffix would only
-		 * wait the same way (glibc also stops the search here). */
+		/* No server replied to this name, or all were unreachable:
+		 * glibc stops here when every server was unreachable
+		 * (ECONNREFUSED); after a timeout it still tries the name as
+		 * is, which librfcres does not (docs/deviations/dns.md). */
 		dns_finish(l, EAI_AGAIN);
 		return;
 	}
@@ -171,6 +184,7 @@ void dns_begin_name(struct dns_lookup *l, uint64_t now)
 	l->single_retry = 0;
 	l->tcp_failed = 0;
 	l->saw_timeout = false;
+	l->saw_servfail = false;
 	for (unsigned s = 0; s < CONF_MAXNS; s++)
 		dns_flood_reset(&l->flood[s]);
 	for (unsigned i = 0; i < l->nq; i++) {
@@ -184,6 +198,8 @@ void dns_begin_name(struct dns_lookup *l, uint64_t now)
 						 memory_order_relaxed) &
 			    CONF_LEARN_NO_EDNS)
 				q->edns = false;
+		if (q->stand_in)
+			q->edns = false; /* glibc res-noaaaa.c drops EDNS */
 		dns_build_msg(l, q);
 	}
 	if (trace_on()) {

@@ -48,6 +48,9 @@ enum q_outcome { O_NONE, O_ANSWER, O_NODATA, O_NXDOMAIN };
 
 struct dns_query {
 	uint16_t qtype;
+	/* options no-aaaa with only AAAA wanted: an A query asked in the
+	 * AAAA query's place, its records dropped (glibc res-noaaaa.c) */
+	bool stand_in;
 	bool edns;
 	bool done;
 	bool sent_step;     /* sent to the current step's server */
@@ -116,6 +119,7 @@ struct dns_lookup {
 	unsigned single_retry;  /* servers given the single-request retry */
 	unsigned tcp_failed;    /* servers whose TCP exchange failed */
 	bool saw_timeout;       /* a server timed out / was unreachable */
+	bool saw_servfail;      /* a server answered SERVFAIL for the name */
 
 	unsigned nq;
 	struct dns_query q[2];

@@ -145,6 +145,7 @@ static void accept_reply(struct dns_lookup *l, struct dns_query *q,
 	if (trace_on())
 		dns_trace_srv(l, "dns.rcode", s, "rcode",
 			      dns_rcode_str(r->rcode));
+	l->saw_servfail |= r->rcode == WIRE_R_SERVFAIL; /* lookup_names.c */
 	query_failed_at(q, s, tcp);
 	dns_step_progress(l, now);
 }

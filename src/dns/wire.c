@@ -1,6 +1,7 @@
 /*
- * DNS wire codec (see wire.h).  Everything here is a pure function over a
- * byte buffer; every read is preceded by a bounds check against len.
+ * DNS messages (see wire.h): the query builder and the reply decoder.
+ * Everything here is a pure function over a byte buffer; every read is
+ * preceded by a bounds check against len.  Names are in wire_name.c.
  */
 #include "dns/wire.h"
 
@@ -39,188 +40,6 @@ const char *wire_strerror(enum wire_err e)
 	if ((unsigned)e >= WIRE_E__COUNT || !wire_errs[e])
 		return "unknown";
 	return wire_errs[e];
-}
-
-/* ---- names ------------------------------------------------------------ */
-
-static enum wire_err parse_escape(const char **sp, unsigned *c)
-{
-	const char *s = *sp;
-	if (*s >= '0' && *s <= '9') {
-		unsigned v = 0;
-		for (int i = 0; i < 3; i++) {
-			if (s[i] < '0' || s[i] > '9')
-				return WIRE_E_BAD_ESCAPE;
-			v = v * 10 + (unsigned)(s[i] - '0');
-		}
-		if (v > 255)
-			return WIRE_E_BAD_ESCAPE;
-		*c = v;
-		*sp = s + 3;
-		return WIRE_OK;
-	}
-	if (*s == '\0')
-		return WIRE_E_BAD_ESCAPE;
-	*c = (unsigned char)*s;
-	*sp = s + 1;
-	return WIRE_OK;
-}
-
-enum wire_err wire_name_from_text(const char *text, uint8_t *out,
-				  size_t *outlen, bool *absolute)
-{
-	*absolute = false;
-	if (!text || !*text)
-		return WIRE_E_EMPTY_NAME;
-	if (text[0] == '.' && text[1] == '\0') {
-		out[0] = 0;
-		*outlen = 1;
-		*absolute = true;
-		return WIRE_OK;
-	}
-	size_t lab = 0, o = 1;
-	unsigned llen = 0;
-	const char *s = text;
-	while (*s) {
-		unsigned c = (unsigned char)*s++;
-		if (c == '.') {
-			/* RFC 1035 2.3.1: labels are not empty; only the
-			 * root is written as a lone dot. */
-			if (llen == 0)
-				return WIRE_E_EMPTY_LABEL;
-			out[lab] = (uint8_t)llen;
-			if (*s == '\0') {
-				*absolute = true;
-				break;
-			}
-			if (o >= WIRE_NAME_MAX - 2)
-				return WIRE_E_NAME_LONG;
-			lab = o++;
-			llen = 0;
-			continue;
-		}
-		if (c == '\\') {
-			enum wire_err e = parse_escape(&s, &c);
-			if (e)
-				return e;
-		}
-		if (llen == WIRE_LABEL_MAX)
-			return WIRE_E_LABEL_LONG;
-		/* keep room for the root label */
-		if (o >= WIRE_NAME_MAX - 1)
-			return WIRE_E_NAME_LONG;
-		out[o++] = (uint8_t)c;
-		llen++;
-	}
-	if (!*absolute) {
-		if (llen == 0)
-			return WIRE_E_EMPTY_LABEL;
-		out[lab] = (uint8_t)llen;
-	}
-	out[o++] = 0;
-	*outlen = o;
-	return WIRE_OK;
-}
-
-/* Length of a well-formed uncompressed wire name, 0 if malformed. */
-static size_t name_len(const uint8_t *n)
-{
-	size_t o = 0;
-	while (o < WIRE_NAME_MAX) {
-		uint8_t l = n[o];
-		if (l == 0)
-			return o + 1;
-		if (l > WIRE_LABEL_MAX)
-			return 0;
-		o += 1u + l;
-	}
-	return 0;
-}
-
-enum wire_err wire_name_concat(const uint8_t *a, size_t alen,
-			       const uint8_t *b, size_t blen, uint8_t *out,
-			       size_t *outlen)
-{
-	if (alen == 0 || blen == 0)
-		return WIRE_E_EMPTY_NAME;
-	if (alen - 1 + blen > WIRE_NAME_MAX)
-		return WIRE_E_NAME_LONG;
-	memmove(out, a, alen - 1);
-	memmove(out + alen - 1, b, blen);
-	*outlen = alen - 1 + blen;
-	return WIRE_OK;
-}
-
-unsigned wire_name_labels(const uint8_t *name)
-{
-	unsigned n = 0;
-	size_t o = 0;
-	while (o < WIRE_NAME_MAX && name[o] != 0) {
-		o += 1u + name[o];
-		n++;
-	}
-	return n;
-}
-
-static inline uint8_t lc(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
-bool wire_name_equal(const uint8_t *a, const uint8_t *b)
-{
-	size_t o = 0;
-	while (o < WIRE_NAME_MAX) {
-		uint8_t l = a[o];
-		if (l != b[o])
-			return false;
-		if (l == 0)
-			return true;
-		for (size_t i = 1; i <= l; i++) {
-			if (o + i >= WIRE_NAME_MAX || lc(a[o + i]) != lc(b[o + i]))
-				return false;
-		}
-		o += 1u + l;
-	}
-	return false;
-}
-
-bool wire_name_to_text(const uint8_t *name, char *buf, size_t len)
-{
-	size_t o = 0, p = 0;
-	if (len < 2)
-		return false;
-	if (name[0] == 0) {
-		buf[0] = '.';
-		buf[1] = '\0';
-		return true;
-	}
-	while (p < WIRE_NAME_MAX && name[p] != 0) {
-		uint8_t l = name[p];
-		if (p != 0) {
-			if (o + 1 >= len)
-				return false;
-			buf[o++] = '.';
-		}
-		for (size_t i = 1; i <= l; i++) {
-			uint8_t c = p + i < WIRE_NAME_MAX ? name[p + i] : 0;
-			if (c <= 0x20 || c >= 0x7f || c == '.' || c == '\\') {
-				if (o + 4 >= len)
-					return false;
-				buf[o++] = '\\';
-				buf[o++] = (char)('0' + c / 100);
-				buf[o++] = (char)('0' + c / 10 % 10);
-				buf[o++] = (char)('0' + c % 10);
-			} else {
-				if (o + 1 >= len)
-					return false;
-				buf[o++] = (char)c;
-			}
-		}
-		p += 1u + l;
-	}
-	buf[o] = '\0';
-	return true;
 }
 
 /* Reads a possibly compressed name starting at off.  Writes the
@@ -289,7 +108,7 @@ size_t wire_build_query(uint8_t *buf, size_t cap, uint16_t id,
 			const uint8_t *qname, uint16_t qtype, bool edns,
 			bool ad)
 {
-	size_t nl = name_len(qname);
+	size_t nl = wire_name_len(qname);
 	if (nl == 0 || cap < WIRE_HDR_LEN + nl + 4 + (edns ? 11u : 0u))
 		return 0;
 	memset(buf, 0, WIRE_HDR_LEN);
@@ -401,15 +220,15 @@ static enum wire_err check_question(const uint8_t *msg, size_t len,
 }
 
 /* Follows the CNAME chain from the qname (RFC 1034 3.6.2) and leaves the
- * final owner in r->canon.  Records are looked up in answer order; a link
- * may appear anywhere in the section, each lookup rescans it, bounded by
- * WIRE_CNAME_MAX links. */
+ * final owner in r->owner, the canonical name in r->canon.  Records are
+ * looked up in answer order; a link may appear anywhere in the section,
+ * each lookup rescans it, bounded by WIRE_CNAME_MAX links. */
 static enum wire_err follow_cnames(const uint8_t *msg, size_t len,
 				   size_t an_off, unsigned ancount,
 				   const uint8_t *qname, struct wire_reply *r)
 {
 	uint8_t chain[WIRE_CNAME_MAX + 1][WIRE_NAME_MAX];
-	size_t nl = name_len(qname);
+	size_t nl = wire_name_len(qname);
 	memcpy(chain[0], qname, nl);
 	unsigned hops = 0;
 	for (;;) {
@@ -433,7 +252,7 @@ static enum wire_err follow_cnames(const uint8_t *msg, size_t len,
 			if (hops == WIRE_CNAME_MAX)
 				return WIRE_E_CNAME_CHAIN;
 			hops++;
-			memcpy(chain[hops], target, name_len(target));
+			memcpy(chain[hops], target, wire_name_len(target));
 			found = true;
 			break;
 		}
@@ -441,7 +260,15 @@ static enum wire_err follow_cnames(const uint8_t *msg, size_t len,
 			break;
 	}
 	r->cname_hops = hops;
-	memcpy(r->canon, chain[hops], name_len(chain[hops]));
+	memcpy(r->owner, chain[hops], wire_name_len(chain[hops]));
+	/* glibc (bug 12154; nss_dns gaih_getanswer_slice, getanswer_r)
+	 * follows targets that are no host names ("*.example", "-x.example")
+	 * for the records but never reports one as the canonical name: it
+	 * keeps the last chain name that passes res_hnok. */
+	unsigned c = hops;
+	while (c > 0 && !wire_name_is_host(chain[c]))
+		c--;
+	memcpy(r->canon, chain[c], wire_name_len(chain[c]));
 	return WIRE_OK;
 }
 
@@ -459,7 +286,7 @@ static enum wire_err collect(const uint8_t *msg, size_t len, size_t an_off,
 		/* Records of other owners or other types are ignored
 		 * (RFC 1034 3.6.2: only the final name's data counts). */
 		if (rr.class != WIRE_CLASS_IN || rr.type != qtype ||
-		    !wire_name_equal(rr.owner, r->canon))
+		    !wire_name_equal(rr.owner, r->owner))
 			continue;
 		if (qtype == WIRE_T_PTR) {
 			if (!r->has_ptr) {
@@ -488,6 +315,7 @@ enum wire_err wire_decode_reply(const uint8_t *msg, size_t len,
 	memset(r, 0, offsetof(struct wire_reply, canon));
 	r->has_ptr = false;
 	r->canon[0] = 0;
+	r->owner[0] = 0;
 	r->ptr[0] = 0;
 	if (len < WIRE_HDR_LEN)
 		return WIRE_E_SHORT;

@@ -95,6 +95,13 @@ enum wire_err wire_name_concat(const uint8_t *a, size_t alen,
 /* Number of labels of a wire name (0 for the root). */
 unsigned wire_name_labels(const uint8_t *name);
 
+/* Length of a well-formed uncompressed wire name, 0 if malformed. */
+size_t wire_name_len(const uint8_t *name);
+
+/* True when every label holds only letters, digits, '-' and '_' and the
+ * name does not start with '-': a host name by glibc's res_hnok. */
+bool wire_name_is_host(const uint8_t *name);
+
 /* ASCII case-insensitive equality of two uncompressed wire names. */
 bool wire_name_equal(const uint8_t *a, const uint8_t *b);
 
@@ -138,7 +145,11 @@ struct wire_reply {
 	bool has_question;
 	size_t naddrs;        /* addresses of the final name, answer order */
 	unsigned cname_hops;
-	uint8_t canon[WIRE_NAME_MAX]; /* final owner name (wire form) */
+	/* the canonical name (wire form): the last name of the CNAME chain,
+	 * query name included, that is a host name (wire_name_is_host), as
+	 * glibc reports since bug 12154; the query name if none is */
+	uint8_t canon[WIRE_NAME_MAX];
+	uint8_t owner[WIRE_NAME_MAX]; /* final owner: where the records are */
 	bool has_ptr;                 /* (set even on errors) */
 	uint8_t ptr[WIRE_NAME_MAX];   /* first PTR of the final name */
 };

@@ -73,6 +73,7 @@ struct resp {
 	const char *exists;    /* only this name exists (NULL: every name) */
 	unsigned n_a, n_aaaa;
 	int rcode;             /* forced RCODE (-1: none) */
+	const char *servfail_for; /* SERVFAIL for this name only */
 	unsigned tc_over;      /* UDP: TC when more A records than this */
 	bool formerr_edns;     /* FORMERR (no question) to queries with OPT */
 	const char *cname_to;
@@ -157,6 +158,10 @@ static size_t answer(struct resp *R, const uint8_t *q, size_t qn, bool tcp,
 	size_t o = qend;
 	if (R->rcode >= 0) {
 		out[3] |= (uint8_t)R->rcode;
+		return o;
+	}
+	if (R->servfail_for && strcmp(R->servfail_for, name) == 0) {
+		out[3] |= 2;
 		return o;
 	}
 	if (R->exists && strcmp(R->exists, name) != 0) {
@@ -490,6 +495,30 @@ static void test_parallel_a_aaaa(void **state)
 	assert_int_equal(atomic_load(&R->udp_q), 2);
 	assert_int_equal(count_ev("dns.send", "transport=udp"), 2);
 	assert_int_equal(count_ev("dns.done", "eai=0"), 1);
+	resp_free(R);
+}
+
+/* glibc bug 12154 (tst-resolv-invalid-cname): a CNAME target that is no
+ * host name (res_hnok) is followed for the addresses but never becomes the
+ * canonical name; the query name stays the canonical name. */
+static void test_canon_skips_invalid_target(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->cname_to = "*.real.test";
+	resp_start(R);
+	mk_snap(&R, 1, 1, 0);
+	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 3);
+	assert_string_equal(res.canon, "www.test");
+	R->cname_to = "-x.real.test";
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_int_equal(res.naddrs, 2);
+	assert_string_equal(res.canon, "www.test");
+	/* '_' is allowed (glibc binary_hnok), so is '-' inside a name */
+	R->cname_to = "_x.real-1.test";
+	assert_int_equal(run("www.test", DNS_WANT_A), 0);
+	assert_string_equal(res.canon, "_x.real-1.test");
 	resp_free(R);
 }
 
@@ -934,6 +963,48 @@ static void test_refused_port_next_server(void **state)
 	resp_free(R);
 }
 
+/* glibc bug 19791 (tst-resolv-search): an unreachable first server and a
+ * SERVFAIL from the second for one suffix must not end the search list;
+ * glibc's res_search goes on with the next suffix (errno is not
+ * ECONNREFUSED once a reply came, and the reply's RCODE is SERVFAIL). */
+static void test_unreachable_servfail_search(void **state)
+{
+	(void)state;
+	struct resp *dead = resp_new();
+	close(dead->udp);
+	close(dead->tcp);
+	struct resp *R = resp_new();
+	R->servfail_for = "host.a.test";
+	R->exists = "host.b.test";
+	resp_start(R);
+	struct resp *rs[2] = { dead, R };
+	mk_snap(rs, 2, 1, 0);
+	rc.search = search2;
+	rc.nsearch = 2;
+	assert_int_equal(run("host", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 3);
+	assert_string_equal(res.canon, "host.b.test");
+	assert_int_equal(count_ev("dns.name", "status=servfail"), 1);
+	assert_int_equal(count_ev("dns.timeout", NULL), 0);
+
+	/* nothing but unreachable servers: EAI_AGAIN at once, no other
+	 * suffix (glibc: errno ECONNREFUSED ends res_search) */
+	struct resp *dead2 = resp_new();
+	close(dead2->udp);
+	close(dead2->tcp);
+	struct resp *rd[2] = { dead, dead2 };
+	mk_snap(rd, 2, 1, 0);
+	rc.search = search2;
+	rc.nsearch = 2;
+	nev = 0;
+	assert_int_equal(run("host", DNS_WANT_A), EAI_AGAIN);
+	assert_int_equal(count_ev("dns.search", NULL), 1);
+	free(dead);
+	free(dead2);
+	resp_free(R);
+	rc.search = NULL;
+}
+
 static void test_formerr_edns(void **state)
 {
 	(void)state;
@@ -975,10 +1046,36 @@ static void test_all_silent_bounded(void **state)
 	assert_int_equal(count_ev("dns.send", "qtype=AAAA"), 0);
 	assert_int_equal(atomic_load(&R->udp_q), 2);
 	assert_true(elapsed() < 10.0);
-	/* no-aaaa and only AAAA wanted: nothing is sent */
-	nev = 0;
+	resp_free(R);
+}
+
+/* options no-aaaa, only AAAA wanted (AF_INET6): glibc 2.36 (resolv/
+ * res-noaaaa.c) sends an A query without EDNS in place of the AAAA one and
+ * hides its records, so a name that exists is NODATA and one that does not
+ * is NXDOMAIN (tst-resolv-noaaaa). */
+static void test_no_aaaa_stand_in(void **state)
+{
+	(void)state;
+	struct resp *R = resp_new();
+	R->exists = "www.test";
+	resp_start(R);
+	mk_snap(&R, 1, 1, CONF_OPT_NO_AAAA | CONF_OPT_EDNS0);
 	assert_int_equal(run("www.test", DNS_WANT_AAAA), EAI_NODATA);
-	assert_int_equal(count_ev("dns.send", NULL), 0);
+	assert_int_equal(res.naddrs, 0);
+	assert_int_equal(atomic_load(&R->nnames), 1);
+	assert_string_equal(R->names[0], "www.test/1");
+	assert_int_equal(count_ev("dns.no-aaaa", "stand-in=A"), 1);
+	atomic_store(&R->nnames, 0);
+	assert_int_equal(run("nothere.test", DNS_WANT_AAAA), EAI_NONAME);
+	assert_int_equal(atomic_load(&R->nnames), 1);
+	assert_string_equal(R->names[0], "nothere.test/1");
+	assert_int_equal(atomic_load(&R->saw_edns), 0);
+	/* both wanted: the A query alone, its answer kept */
+	atomic_store(&R->nnames, 0);
+	assert_int_equal(run("www.test", DNS_WANT_A | DNS_WANT_AAAA), 0);
+	assert_int_equal(res.naddrs, 2);
+	assert_int_equal(res.addrs[0].family, AF_INET);
+	assert_int_equal(atomic_load(&R->nnames), 1);
 	resp_free(R);
 }
 
@@ -1028,6 +1125,12 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_silent_bounded, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_servfail_search,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_aaaa_stand_in, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_canon_skips_invalid_target,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_servfail_next_server,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_search_list, setup,

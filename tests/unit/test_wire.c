@@ -343,6 +343,77 @@ static void test_decode_cname_out_of_order(void **state)
 	assert_int_equal(r.cname_hops, 2);
 }
 
+/* glibc res_hnok facts (resolv/res-name-checking.c, tst-res_hnok). */
+static void test_name_is_host(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		bool host;
+	} t[] = {
+		{"www.example", true},	  {"_srv._tcp.example", true},
+		{"a-b.c-d.example", true}, {"x-.example", true},
+		{"a.-b.example", true},	  {"-x.example", false},
+		{"*.example", false},	  {"star.*.example", false},
+		{"a b.example", false},	  {"a\\.b.example", false},
+		{"a\\000b.example", false}, {"\\200x.example", false},
+		{".", true},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		uint8_t w[WIRE_NAME_MAX];
+		size_t wl;
+		bool abs;
+		assert_int_equal(wire_name_from_text(t[i].name, w, &wl, &abs),
+				 WIRE_OK);
+		if (wire_name_is_host(w) != t[i].host)
+			fail_msg("%s: expected %d", t[i].name, t[i].host);
+	}
+}
+
+/* A chain through names that are no host names: the records are those of
+ * the final owner; the canonical name is the last host name of the chain
+ * (glibc bug 12154), the query name when there is none. */
+static void test_decode_canon_host_name(void **state)
+{
+	(void)state;
+	struct mb m;
+	struct wire_question q = mkq("a.test", WIRE_T_A);
+	hdr(&m, 0, 1, 4, 0, 0);
+	question(&m, "a.test", WIRE_T_A);
+	/* a.test -> *.b.test -> c.test -> -d.test, A on -d.test */
+	rrh(&m, 12, WIRE_T_CNAME, 10);
+	size_t b = m.n;
+	putname(&m, "*.b.test");
+	rrh(&m, (unsigned)b, WIRE_T_CNAME, 8);
+	size_t c = m.n;
+	putname(&m, "c.test");
+	rrh(&m, (unsigned)c, WIRE_T_CNAME, 9);
+	size_t d = m.n;
+	putname(&m, "-d.test");
+	rr_a(&m, (unsigned)d, 7);
+	assert_int_equal(dec(&m, &q), WIRE_OK);
+	assert_int_equal(r.naddrs, 1);
+	assert_int_equal(addrs[0].addr[3], 7);
+	assert_int_equal(r.cname_hops, 3);
+	char t[WIRE_TEXT_MAX];
+	assert_true(wire_name_to_text(r.canon, t, sizeof t));
+	assert_string_equal(t, "c.test");
+	assert_true(wire_name_to_text(r.owner, t, sizeof t));
+	assert_string_equal(t, "-d.test");
+
+	/* no host name after the query name: the query name */
+	hdr(&m, 0, 1, 2, 0, 0);
+	question(&m, "a.test", WIRE_T_A);
+	rrh(&m, 12, WIRE_T_CNAME, 10);
+	b = m.n;
+	putname(&m, "*.b.test");
+	rr_a(&m, (unsigned)b, 8);
+	assert_int_equal(dec(&m, &q), WIRE_OK);
+	assert_int_equal(r.naddrs, 1);
+	assert_true(wire_name_to_text(r.canon, t, sizeof t));
+	assert_string_equal(t, "a.test");
+}
+
 static void test_decode_ptr_nxdomain(void **state)
 {
 	(void)state;
@@ -719,6 +790,8 @@ int main(void)
 		cmocka_unit_test(test_decode_a),
 		cmocka_unit_test(test_decode_aaaa_cname),
 		cmocka_unit_test(test_decode_cname_out_of_order),
+		cmocka_unit_test(test_name_is_host),
+		cmocka_unit_test(test_decode_canon_host_name),
 		cmocka_unit_test(test_decode_ptr_nxdomain),
 		cmocka_unit_test(test_decode_tc_and_formerr),
 		cmocka_unit_test(test_decode_header_and_question),
