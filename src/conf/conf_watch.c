@@ -49,6 +49,7 @@ struct wslot {
 static struct {
 	pthread_mutex_t lock;
 	int ifd, mfd;
+	uint64_t inst;      /* which instance ifd/mfd are (conf_watch_polled) */
 	uint64_t epoch;     /* sys_process_epoch() of the opener */
 	uint64_t retry_ns;  /* no instance: when to try again */
 	uint64_t counter;   /* seq values and slot ids */
@@ -56,6 +57,11 @@ static struct {
 } w = { .lock = PTHREAD_MUTEX_INITIALIZER, .ifd = -1, .mfd = -1 };
 
 static pthread_once_t w_once = PTHREAD_ONCE_INIT;
+
+/* This thread's lookup polled the instance (conf_watch_polled) and its
+ * events are in the slots: the check needs no poll of its own until the
+ * lookup ends (conf_watch_polled_end).  0: not polled. */
+static _Thread_local uint64_t tl_polled;
 
 /* Trace events are collected under the lock and emitted after it is
  * released: a trace hook may itself resolve names (and come back here). */
@@ -248,6 +254,7 @@ static void instance_open(void)
 	w.ifd = keep_high(ifd);
 	w.mfd = keep_high(mfd);
 	w.epoch = sys_process_epoch();
+	w.inst = ++w.counter;
 	all_stale();
 }
 
@@ -299,12 +306,10 @@ static void drain(void)
 	all_stale();
 }
 
-/* One poll() over both descriptors: the whole cost of a quiet check. */
-static void poll_changes(void)
+/* What one poll() over both descriptors reported (pf as filled by
+ * fill_pollfds, r the poll's result). */
+static void handle_poll(const struct pollfd pf[2], int r)
 {
-	struct pollfd pf[2] = { { .fd = w.ifd, .events = POLLIN },
-				{ .fd = w.mfd, .events = POLLPRI } };
-	int r = rfcres_sys.poll(pf, 2, 0);
 	if (r <= 0)
 		return; /* nothing, or EINTR: the next check looks again */
 	if ((pf[0].revents | pf[1].revents) & POLLNVAL) {
@@ -321,8 +326,45 @@ static void poll_changes(void)
 		note("event=mount");
 		all_stale();
 	}
-	if (pf[0].revents & POLLIN)
+	if (pf[0].revents & (POLLIN | POLLERR))
 		drain();
+}
+
+static void fill_pollfds(struct pollfd pf[2])
+{
+	pf[0] = (struct pollfd){ .fd = w.ifd, .events = POLLIN };
+	pf[1] = (struct pollfd){ .fd = w.mfd, .events = POLLPRI };
+}
+
+/* One poll() over both descriptors: the whole cost of a quiet check. */
+static void poll_changes(void)
+{
+	struct pollfd pf[2];
+	fill_pollfds(pf);
+	handle_poll(pf, rfcres_sys.poll(pf, 2, 0));
+}
+
+/* Any path watched: a poll tells something (otherwise the stats say it
+ * all and the poll would be one system call more). */
+static bool any_watched(void)
+{
+	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
+		if (w.s[i].path && w.s[i].armed && w.s[i].watched)
+			return true;
+	return false;
+}
+
+/* Trace events collected under the lock, emitted once it is released. */
+static void unlock_and_trace(void)
+{
+	unsigned nn = wn.n;
+	char texts[W_NOTES][384];
+	if (nn)
+		memcpy(texts, wn.text, nn * sizeof texts[0]);
+	wn.n = 0;
+	w_unlock();
+	for (unsigned i = 0; i < nn; i++)
+		trace_emit(RFCRES_TRACE_CONF, "conf.watch", "%s", texts[i]);
 }
 
 /* ---- the interface -------------------------------------------------- */
@@ -368,12 +410,10 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 	}
 	if (w.ifd < 0)
 		instance_open();
-	/* Nothing watched (every path on overlayfs, say): the stats say it
-	 * all and the poll would be one system call more than before. */
-	bool any = false;
-	for (unsigned i = 0; i < CONF_WATCH_SLOTS; i++)
-		any |= w.s[i].path && w.s[i].armed && w.s[i].watched;
-	if (w.ifd >= 0 && any)
+	/* Nothing watched (every path on overlayfs, say): no poll.  Polled
+	 * by this thread's lookup already (conf_watch_polled, the same
+	 * instance): its events are in the slots. */
+	if (w.ifd >= 0 && any_watched() && tl_polled != w.inst)
 		poll_changes();
 	uint64_t tick = ++w.counter;
 	for (unsigned i = 0; i < n; i++) {
@@ -385,23 +425,59 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 			continue;
 		}
 		sl->used = tick;
-		if (!sl->armed)
+		if (!sl->armed) {
 			slot_arm(sl);
+			/* re-arming queues events of its own (IN_IGNORED of a
+			 * removed watch): the lookup's next check polls
+			 * again and takes them, as before the shared poll */
+			tl_polled = 0;
+		}
 		t->slot[i] = (int)(sl - w.s);
 		t->id[i] = sl->id;
 		t->seq[i] = sl->seq;
 		if (!sl->watched || sl->seq != sl->confirmed)
 			mask |= 1u << i;
 	}
-	unsigned nn = wn.n;
-	char texts[W_NOTES][384];
-	if (nn)
-		memcpy(texts, wn.text, nn * sizeof texts[0]);
-	wn.n = 0;
-	w_unlock();
-	for (unsigned i = 0; i < nn; i++)
-		trace_emit(RFCRES_TRACE_CONF, "conf.watch", "%s", texts[i]);
+	unlock_and_trace();
 	return mask;
+}
+
+int conf_watch_pollfds(struct pollfd pf[2], uint64_t *id)
+{
+	pthread_once(&w_once, w_init);
+	int n = 0;
+	*id = 0;
+	w_lock();
+	/* an inherited instance is the parent's: the check reopens it */
+	if (w.ifd >= 0 && w.mfd >= 0 && w.epoch == sys_process_epoch() &&
+	    any_watched()) {
+		fill_pollfds(pf);
+		*id = w.inst;
+		n = 2;
+	}
+	w_unlock();
+	return n;
+}
+
+void conf_watch_polled(const struct pollfd pf[2], uint64_t id, int r)
+{
+	w_lock();
+	/* Another thread may have dropped or replaced the instance since
+	 * conf_watch_pollfds: then these revents are about descriptors that
+	 * are not ours now, and the check polls itself. */
+	if (id && id == w.inst && w.ifd == pf[0].fd && w.mfd == pf[1].fd &&
+	    w.epoch == sys_process_epoch() && r >= 0) {
+		handle_poll(pf, r);
+		/* handle_poll may have dropped the instance (inst unchanged,
+		 * ifd -1): the check opens a new one and polls that */
+		tl_polled = w.ifd >= 0 ? w.inst : 0;
+	}
+	unlock_and_trace();
+}
+
+void conf_watch_polled_end(void)
+{
+	tl_polled = 0;
 }
 
 void conf_watch_confirm(const struct conf_watch_ticket *t, unsigned mask)
@@ -429,6 +505,7 @@ void conf_watch_reset(void)
 	if (w.ifd >= 0 || w.mfd >= 0)
 		instance_drop();
 	w.retry_ns = 0;
+	tl_polled = 0;
 	w_unlock();
 }
 

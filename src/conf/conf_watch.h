@@ -29,6 +29,7 @@
 #ifndef RFCRES_CONF_WATCH_H
 #define RFCRES_CONF_WATCH_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -53,6 +54,20 @@ unsigned conf_watch_check(const char *const *paths, unsigned n,
 /* The paths in mask (bits as returned by the check that filled t) were
  * stat'ed after that check and what the caller keeps now matches them. */
 void conf_watch_confirm(const struct conf_watch_ticket *t, unsigned mask);
+
+/* One poll for a whole lookup (src/gai/gai_quiet.c): the caller polls
+ * the descriptors conf_watch_pollfds fills (it returns how many, 0 or 2;
+ * *id names the instance) together with descriptors of its own, with a
+ * zero timeout, and hands the result back to conf_watch_polled (r is
+ * poll's return value).  The events are taken in then, and this thread's
+ * checks skip their own poll until conf_watch_polled_end(), which the
+ * caller calls when its lookup ends: an event after the poll stays queued
+ * for the next lookup, as if it had come after the check.  Descriptors
+ * found closed are dropped as in a check; a descriptor replaced behind our
+ * back is verified before it is read, as in a check. */
+int conf_watch_pollfds(struct pollfd pf[2], uint64_t *id);
+void conf_watch_polled(const struct pollfd pf[2], uint64_t id, int r);
+void conf_watch_polled_end(void);
 
 /* Registers the watcher's fork handlers.  A caller that checks while
  * holding a lock of its own (conf_snapshot.c's cache lock) calls this

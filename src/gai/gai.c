@@ -7,6 +7,7 @@
 #include "gai/gai.h"
 #include "gai/gai_async.h"
 #include "gai/gai_nss.h"
+#include "gai/gai_quiet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -192,8 +193,12 @@ static int host_numeric(struct gai_req *r, const char *name)
  * in glibc, so it costs no stat() calls. */
 struct conf_snapshot *gai_req_snap(struct gai_req *r)
 {
-	if (!r->snap)
+	if (!r->snap) {
+		/* the lookup's one poll (gai_quiet.c), which the snapshot's
+		 * checks and the inventory's acquires rely on */
+		gai_quiet_poll();
 		r->snap = conf_acquire();
+	}
 	return r->snap;
 }
 
@@ -686,6 +691,7 @@ RFCRES_API int rfcres_getaddrinfo(const char *node, const char *service,
 	}
 	if (rc == 0)
 		rc = gai_async_take(&q, res);
+	gai_quiet_end();
 	int saved = errno; /* EAI_SYSTEM's errno survives the trace */
 	trace_lookup_end();
 	errno = saved;

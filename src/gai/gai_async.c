@@ -26,6 +26,7 @@
 #include "core/sys.h"
 #include "dns/lookup.h"
 #include "gai/gai_nss.h"
+#include "gai/gai_quiet.h"
 
 _Static_assert(DNS_LOOKUP_MAXFDS <= RFCRES_REQ_MAXFDS,
 	       "RFCRES_REQ_MAXFDS must cover every descriptor of a lookup");
@@ -133,6 +134,9 @@ RFCRES_API struct rfcres_req *rfcres_req_start(const char *node,
 {
 	struct rfcres_req *q = malloc(sizeof *q);
 	int rc = q ? gai_async_begin(q, node, service, hints) : EAI_MEMORY;
+	/* the rest of the request runs whenever (and on whichever thread)
+	 * the caller drives it: this lookup's poll vouches for nothing then */
+	gai_quiet_end();
 	if (err)
 		*err = rc;
 	if (rc) {

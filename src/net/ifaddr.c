@@ -53,12 +53,18 @@
 	 IFNL_GRP_IPV6_RULE)
 #define IFADDR_UNMONITORED_NS 1000000000ull   /* fallback cache lifetime */
 #define IFADDR_DRAIN_MAX 1024u
+/* A monitor vouched for by a poll (ifaddr_polled) is still checked with
+ * getsockname() this often: a descriptor the program closed and replaced
+ * with one that stays quiet shows no POLLNVAL. */
+#define IFADDR_REVALIDATE_NS 1000000000ull
 
 static struct {
 	pthread_mutex_t lock;
 	struct ifaddr_inv *cur;
 	int fd;            /* change monitor, -1 if none */
 	uint32_t portid;
+	uint64_t mon_id;   /* which monitor fd is (ifaddr_polled) */
+	uint64_t valid_ns; /* last getsockname() that found fd ours */
 	uint64_t epoch;    /* sys_process_epoch() of the process that opened fd */
 	bool forked;       /* set in the child by pthread_atfork */
 	bool notified;     /* an exchange on fd read a change notification */
@@ -72,6 +78,12 @@ static struct {
 } st = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1, .routes = 1 };
 
 static atomic_uint_fast64_t rebuild_count;
+static uint64_t mon_ids;
+
+/* This thread's lookup polled the monitor and found it quiet
+ * (ifaddr_polled): its acquires need not read it until the lookup ends
+ * (ifaddr_polled_end).  The monitor's mon_id, 0 if not. */
+static _Thread_local uint64_t tl_quiet;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* What happened during one acquire; traced after the lock is dropped so a
@@ -168,6 +180,8 @@ static void mon_open(struct ifaddr_note *note)
 	}
 	st.fd = fd;
 	st.portid = portid;
+	st.mon_id = ++mon_ids;
+	st.valid_ns = sys_now_ns();
 	st.epoch = sys_process_epoch();
 }
 
@@ -272,11 +286,26 @@ static const char *refresh_reason(struct ifaddr_note *note, struct exchange *x)
 		note->monitor = "netns";
 		reason = reason ? reason : "netns";
 	}
-	if (st.fd >= 0 && !mon_is_ours()) {
-		/* Closed (or replaced) behind our back: not ours to close. */
-		mon_forget(false);
-		note->monitor = "lost";
-		reason = reason ? reason : "reopen";
+	/* Polled quiet by this thread's lookup (same monitor, same process,
+	 * same namespace, as checked above): nothing to read, and a number
+	 * the program closed would have shown POLLNVAL.  Only a number closed
+	 * and reused for a quiet descriptor of its own hides behind a quiet
+	 * poll, so the socket is still verified at least once a second. */
+	bool quiet = false;
+	if (st.fd >= 0 && tl_quiet == st.mon_id) {
+		uint64_t now = sys_now_ns();
+		quiet = now - st.valid_ns < IFADDR_REVALIDATE_NS;
+	}
+	if (st.fd >= 0 && !quiet) {
+		if (mon_is_ours()) {
+			st.valid_ns = sys_now_ns();
+		} else {
+			/* Closed (or replaced) behind our back: not ours to
+			 * close. */
+			mon_forget(false);
+			note->monitor = "lost";
+			reason = reason ? reason : "reopen";
+		}
 	}
 	/* A notification another exchange read on our socket counts as if
 	 * the drain below had read it. */
@@ -294,7 +323,7 @@ static const char *refresh_reason(struct ifaddr_note *note, struct exchange *x)
 			x->rc = x->fn(st.fd, st.portid, &notified, x->arg);
 			if (x->rc != 0)
 				d = mon_drain();
-		} else {
+		} else if (!quiet) {
 			d = mon_drain();
 		}
 		if (d == 2) {
@@ -466,6 +495,34 @@ int ifaddr_netlink_exchange(const struct ifaddr_inv *inv, ifaddr_nl_fn fn,
 	return rc;
 }
 
+int ifaddr_pollfd(uint64_t *id)
+{
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&st.lock);
+	int fd = -1;
+	*id = 0;
+	/* an inherited socket is the parent's: the acquire replaces it */
+	if (st.fd >= 0 && st.cur && !st.forked && !st.retry &&
+	    st.epoch == sys_process_epoch()) {
+		fd = st.fd;
+		*id = st.mon_id;
+	}
+	pthread_mutex_unlock(&st.lock);
+	return fd;
+}
+
+void ifaddr_polled(uint64_t id, short revents)
+{
+	/* anything but "nothing" (POLLIN, POLLERR: an overrun, POLLNVAL:
+	 * closed) leaves the acquire to validate and read as usual */
+	tl_quiet = revents == 0 ? id : 0;
+}
+
+void ifaddr_polled_end(void)
+{
+	tl_quiet = 0;
+}
+
 uint64_t ifaddr_rebuilds(void)
 {
 	return atomic_load(&rebuild_count);
@@ -481,6 +538,7 @@ void ifaddr_reset(void)
 	st.forked = false;
 	st.notified = false;
 	st.retry = false;
+	tl_quiet = 0;
 	ifaddr_release(st.cur);
 	st.cur = NULL;
 	pthread_mutex_unlock(&st.lock);

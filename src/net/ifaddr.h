@@ -95,6 +95,19 @@ struct ifaddr_inv *ifaddr_acquire_exchange_routes(ifaddr_nl_fn fn, void *arg,
 						  int *fn_rc,
 						  uint64_t *routes);
 
+/* One poll for a whole lookup (src/gai/gai_quiet.c): ifaddr_pollfd gives
+ * the change monitor's descriptor (-1 if there is none to poll; *id names
+ * the monitor) for the caller to poll with POLLIN and a zero timeout among
+ * descriptors of its own; ifaddr_polled gets the revents.  If they were 0,
+ * this thread's acquires until ifaddr_polled_end() (the caller's lookup
+ * ends) skip the read of the monitor and its getsockname() check (the
+ * latter still once a second).  A notification after the poll stays
+ * queued for the next lookup, as if it had come after the acquire.  The
+ * namespace and fork checks run as always. */
+int ifaddr_pollfd(uint64_t *id);
+void ifaddr_polled(uint64_t id, short revents);
+void ifaddr_polled_end(void);
+
 /* How many inventories were built (netlink dumps or getifaddrs calls) since
  * the process started: lets tests check that an unchanged host is served
  * from the cache. */
