@@ -1122,6 +1122,112 @@ static int netns_child(void)
 	return 0;
 }
 
+/* The lookup's shared poll (src/gai/gai_quiet.c) as the gai layer drives
+ * it: a quiet monitor spares the acquires getsockname() and the read; a
+ * change after the poll is taken by the next lookup's poll. */
+static unsigned n_gsn, n_recvmsg;
+static int cnt_getsockname(int fd, struct sockaddr *a, socklen_t *l)
+{
+	n_gsn++;
+	return getsockname(fd, a, l);
+}
+static ssize_t cnt_recvmsg(int fd, struct msghdr *m, int f)
+{
+	n_recvmsg++;
+	return recvmsg(fd, m, f);
+}
+
+static short poll_monitor(uint64_t *id)
+{
+	int fd = ifaddr_pollfd(id);
+	CHECK(30, fd >= 0 && *id != 0);
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	for (int i = 0; i < 50; i++) { /* the notification is on its way */
+		CHECK(31, poll(&pf, 1, 0) >= 0);
+		if (pf.revents)
+			break;
+		struct timespec ts = { 0, 2000000 };
+		nanosleep(&ts, NULL);
+	}
+	return pf.revents;
+}
+
+static int polled_child(void)
+{
+	if (unshare(CLONE_NEWNET) != 0)
+		return 77;
+	CHECK(21, lo_up() == 0);
+	struct ifaddr_inv *inv = settle();
+	CHECK(22, inv != NULL);
+	ifaddr_release(inv);
+	rfcres_sys.getsockname = cnt_getsockname;
+	rfcres_sys.recvmsg = cnt_recvmsg;
+
+	/* quiet: no getsockname, no read, no rebuild */
+	uint64_t id = 0;
+	int fd = ifaddr_pollfd(&id);
+	CHECK(23, fd >= 0);
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+	CHECK(24, poll(&pf, 1, 0) == 0);
+	ifaddr_polled(id, 0);
+	uint64_t r0 = ifaddr_rebuilds();
+	n_gsn = n_recvmsg = 0;
+	inv = ifaddr_acquire();
+	ifaddr_release(inv);
+	CHECK(25, n_gsn == 0 && n_recvmsg == 0 && ifaddr_rebuilds() == r0);
+
+	/* a change during the lookup: the next lookup's poll reports it */
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, IFNL_ROUTE);
+	CHECK(26, nl >= 0);
+	CHECK(27, nl_addr_change(nl, IFNL_RTM_NEWADDR, AF_INET, "198.51.100.7",
+				 32, if_nametoindex("lo"), false) == 0);
+	close(nl);
+	ifaddr_polled_end();
+	short rev = poll_monitor(&id);
+	CHECK(28, rev & POLLIN);
+	ifaddr_polled(id, rev);
+	inv = ifaddr_acquire();
+	CHECK(29, ifaddr_rebuilds() > r0 && inv &&
+		      find_text(inv, "198.51.100.7") != NULL);
+	ifaddr_release(inv);
+	ifaddr_polled_end();
+
+	/* no poll vouching: the acquire validates and reads itself */
+	n_gsn = n_recvmsg = 0;
+	inv = ifaddr_acquire();
+	ifaddr_release(inv);
+	CHECK(32, n_gsn == 1 && n_recvmsg >= 1);
+	ifaddr_reset();
+	sys_reset();
+	return 0;
+}
+
+static void t_netns_polled(void **st)
+{
+	(void)st;
+	if (geteuid() != 0) {
+		print_message("not root: network namespace test skipped\n");
+		skip();
+	}
+	if (!netlink_works())
+		skip();
+	sys_reset();
+	ifaddr_reset();
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(polled_child());
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		print_message("no network namespaces here: skipped\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void t_netns_change(void **st)
 {
 	(void)st;
@@ -1167,6 +1273,7 @@ int main(void)
 		cmocka_unit_test(t_kernel_acquire_exchange),
 		cmocka_unit_test(t_kernel_raw_clone),
 		cmocka_unit_test(t_netns_change),
+		cmocka_unit_test(t_netns_polled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
