@@ -465,6 +465,57 @@ static void test_all_stat_no_poll(void **state)
 	assert_int_equal(ns_octet(), 18);
 }
 
+/* The lookup's shared poll (src/gai/gai_quiet.c): the events it reports
+ * are taken in by conf_watch_polled, the checks of that lookup poll no
+ * more, and an edit after the poll is seen by the next lookup. */
+static void shared_poll(void)
+{
+	struct pollfd pf[3];
+	uint64_t id = 0;
+	int n = conf_watch_pollfds(pf, &id);
+	assert_int_equal(n, 2);
+	assert_true(id != 0);
+	int r = poll(pf, (nfds_t)n, 0);
+	conf_watch_polled(pf, id, r);
+}
+
+static void test_shared_poll(void **state)
+{
+	(void)state;
+	if (!watched_or_skip(p_resolv))
+		return;
+	(void)ns_octet(); /* settle: the arming's own events taken */
+	rfcres_sys.stat = count_stat;
+	rfcres_sys.poll = count_poll;
+
+	/* quiet: the lookup's checks neither poll nor stat */
+	shared_poll();
+	nstat = npoll = 0;
+	assert_int_equal(ns_octet(), 2);
+	assert_int_equal(ns_octet(), 2);
+	assert_int_equal(npoll, 0);
+	assert_int_equal(nstat, 0);
+
+	/* an edit during the lookup: queued, not lost */
+	write_file(p_resolv, "nameserver 127.0.0.21\n");
+	conf_watch_polled_end();
+	shared_poll(); /* the next lookup's poll reports it */
+	assert_int_equal(ns_octet(), 21);
+	conf_watch_polled_end();
+
+	/* an edit before the poll: the poll reports it */
+	rename_over(p_resolv, "nameserver 127.0.0.22\n");
+	shared_poll();
+	assert_int_equal(ns_octet(), 22);
+	conf_watch_polled_end();
+
+	/* no shared poll: the check polls itself */
+	npoll = 0;
+	write_file(p_resolv, "nameserver 127.0.0.23\n");
+	assert_int_equal(ns_octet(), 23);
+	assert_true(npoll >= 1);
+}
+
 /* The program closes our descriptors (closefrom) or puts its own there. */
 static void test_descriptor_stolen(void **state)
 {
@@ -632,6 +683,7 @@ int main(void)
 		T(test_bind_mount),       T(test_queue_overflow),
 		T(test_no_instance),      T(test_no_watch),
 		T(test_all_stat_no_poll),
+		T(test_shared_poll),
 		T(test_descriptor_stolen), T(test_fork),
 		T(test_trace_hook_resolves), T(test_threads_replacing),
 	};
