@@ -24,6 +24,12 @@
  * and a fresh socket + dump is made.  Reading an inherited socket in a child
  * would steal the parent's notifications, so the process check comes first.
  *
+ * A lookup's shared poll (src/gai/gai_quiet.c, ifaddr_pollfd/ifaddr_polled)
+ * that found the monitor quiet vouches for it until the lookup ends: no
+ * read, and the getsockname() check at most once a second (a closed
+ * number shows POLLNVAL; only a number reused for a quiet descriptor hides
+ * behind a quiet poll).  The namespace and process checks run regardless.
+ *
  * The validated monitor also carries other modules' netlink requests
  * (ifaddr_netlink_exchange: the RTM_GETROUTE source probe), so they need
  * neither a socket nor a validation of their own.
