@@ -129,22 +129,26 @@ static bool is_erange(const struct nss_answer *a, int s)
 	       a->herr == NSS_NETDB_INTERNAL;
 }
 
-static void byname4(const struct nss_module *m, const char *name,
-		    struct nss_answer *a)
+/* Runs one module function the way glibc's callers do: with a 1 KiB
+ * buffer, doubled while the module answers TRYAGAIN with ERANGE and
+ * NETDB_INTERNAL, up to NSS_HOSTS_MAXBUF (then a->eai = EAI_MEMORY).
+ * call() makes the module call on buf (resetting its own outputs first);
+ * *bufp is the last buffer (NULL when none could be allocated), which the
+ * caller frees after reading the results that point into it.  Returns
+ * the status of the last call. */
+typedef int call_fn(void *ctx, struct nss_answer *a, char *buf, size_t len);
+
+static int call_growing(struct nss_answer *a, call_fn *call, void *ctx,
+			char **bufp)
 {
 	size_t len = 1024;
 	char *buf = malloc(len);
-	struct nss_abi_addrtuple *at = NULL;
 	int s = CONF_NSS_UNAVAIL;
-	a->fn = "gethostbyname4_r";
 	while (buf) {
-		at = NULL;
 		a->err = 0;
 		a->herr = 0;
-		int32_t ttl = 0;
 		nss_module_call_enter();
-		int st = m->byname4(name, &at, buf, len, &a->err, &a->herr,
-				    &ttl);
+		int st = call(ctx, a, buf, len);
 		nss_module_call_leave();
 		s = call_status(a, st);
 		if (!is_erange(a, s) || !grow(a, &buf, &len))
@@ -152,6 +156,80 @@ static void byname4(const struct nss_module *m, const char *name,
 	}
 	if (!buf)
 		a->eai = EAI_MEMORY;
+	*bufp = buf;
+	return s;
+}
+
+struct byname4_call {
+	const struct nss_module *m;
+	const char *name;
+	struct nss_abi_addrtuple *at;
+};
+
+static int call_byname4(void *ctx, struct nss_answer *a, char *buf,
+			size_t len)
+{
+	struct byname4_call *c = ctx;
+	int32_t ttl = 0;
+	c->at = NULL;
+	return c->m->byname4(c->name, &c->at, buf, len, &a->err, &a->herr,
+			     &ttl);
+}
+
+struct byname_call {
+	const struct nss_module *m;
+	const char *name;
+	int af;
+	bool canon;
+	struct hostent h;
+	char *canonp;
+};
+
+static int call_byname(void *ctx, struct nss_answer *a, char *buf,
+		       size_t len)
+{
+	struct byname_call *c = ctx;
+	memset(&c->h, 0, sizeof c->h);
+	c->canonp = NULL;
+	if (c->canon) {
+		int32_t ttl = 0;
+		return c->m->byname3(c->name, c->af, &c->h, buf, len, &a->err,
+				     &a->herr, &ttl, &c->canonp);
+	}
+	return c->m->byname2(c->name, c->af, &c->h, buf, len, &a->err,
+			     &a->herr);
+}
+
+struct byaddr_call {
+	const struct nss_module *m;
+	const void *addr;
+	socklen_t alen;
+	int af;
+	struct hostent h;
+};
+
+static int call_byaddr(void *ctx, struct nss_answer *a, char *buf,
+		       size_t len)
+{
+	struct byaddr_call *c = ctx;
+	memset(&c->h, 0, sizeof c->h);
+	if (c->m->byaddr2) {
+		int32_t ttl = 0;
+		return c->m->byaddr2(c->addr, c->alen, c->af, &c->h, buf, len,
+				     &a->err, &a->herr, &ttl);
+	}
+	return c->m->byaddr(c->addr, c->alen, c->af, &c->h, buf, len,
+			    &a->err, &a->herr);
+}
+
+static void byname4(const struct nss_module *m, const char *name,
+		    struct nss_answer *a)
+{
+	struct byname4_call c = { .m = m, .name = name };
+	char *buf;
+	a->fn = "gethostbyname4_r";
+	int s = call_growing(a, call_byname4, &c, &buf);
+	const struct nss_abi_addrtuple *at = c.at;
 	a->status = (enum conf_nss_status)s;
 	if (a->eai) {
 		free(buf);
@@ -188,34 +266,13 @@ static void byname4(const struct nss_module *m, const char *name,
 static int gethosts(const struct nss_module *m, const char *name, int af,
 		    unsigned flags, struct nss_answer *a, int *no_data)
 {
-	size_t len = 1024;
-	char *buf = malloc(len);
-	struct hostent h;
-	char *canonp = NULL;
-	int s = CONF_NSS_UNAVAIL;
-	bool canon = (flags & NSS_Q_CANON) && m->byname3;
-	while (buf) {
-		memset(&h, 0, sizeof h);
-		canonp = NULL;
-		a->err = 0;
-		a->herr = 0;
-		nss_module_call_enter();
-		int st;
-		if (canon) {
-			int32_t ttl = 0;
-			st = m->byname3(name, af, &h, buf, len, &a->err,
-					&a->herr, &ttl, &canonp);
-		} else {
-			st = m->byname2(name, af, &h, buf, len, &a->err,
-					&a->herr);
-		}
-		nss_module_call_leave();
-		s = call_status(a, st);
-		if (!is_erange(a, s) || !grow(a, &buf, &len))
-			break;
-	}
-	if (!buf)
-		a->eai = EAI_MEMORY;
+	struct byname_call c = {
+		.m = m, .name = name, .af = af,
+		.canon = (flags & NSS_Q_CANON) && m->byname3,
+	};
+	char *buf;
+	int s = call_growing(a, call_byname, &c, &buf);
+	const struct hostent h = c.h;
 	if (a->eai) {
 		free(buf);
 		return s;
@@ -230,7 +287,7 @@ static int gethosts(const struct nss_module *m, const char *name, int af,
 		    !h.h_addr_list) {
 			a->garbage++;
 		} else {
-			set_name(a, canonp);
+			set_name(a, c.canonp);
 			set_name(a, h.h_name);
 			for (size_t i = 0; h.h_addr_list[i]; i++) {
 				if (i >= NSS_HOSTS_MAXADDR) {
@@ -308,32 +365,13 @@ void nss_hosts_byaddr(const struct nss_module *m, int family,
 		return;
 	}
 	out->fn = m->byaddr2 ? "gethostbyaddr2_r" : "gethostbyaddr_r";
-	socklen_t alen = family == AF_INET6 ? 16 : 4;
-	size_t len = 1024;
-	char *buf = malloc(len);
-	struct hostent h;
-	int s = CONF_NSS_UNAVAIL;
-	while (buf) {
-		memset(&h, 0, sizeof h);
-		out->err = 0;
-		out->herr = 0;
-		nss_module_call_enter();
-		int st;
-		if (m->byaddr2) {
-			int32_t ttl = 0;
-			st = m->byaddr2(addr, alen, family, &h, buf, len,
-					&out->err, &out->herr, &ttl);
-		} else {
-			st = m->byaddr(addr, alen, family, &h, buf, len,
-				       &out->err, &out->herr);
-		}
-		nss_module_call_leave();
-		s = call_status(out, st);
-		if (!is_erange(out, s) || !grow(out, &buf, &len))
-			break;
-	}
-	if (!buf)
-		out->eai = EAI_MEMORY;
+	struct byaddr_call c = {
+		.m = m, .addr = addr, .af = family,
+		.alen = family == AF_INET6 ? 16 : 4,
+	};
+	char *buf;
+	int s = call_growing(out, call_byaddr, &c, &buf);
+	const struct hostent h = c.h;
 	out->status = (enum conf_nss_status)s;
 	if (!out->eai && s == CONF_NSS_SUCCESS) {
 		set_name(out, h.h_name);
